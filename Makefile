@@ -1,0 +1,40 @@
+# pgwiden developer tasks. `make test` is what CI runs (.ci/run).
+
+GO ?= go
+
+# Go files gofmt must accept; testdata may hold deliberately broken Go.
+GO_FILES = $(shell find . -name '*.go' -not -path './.git/*' -not -path '*/testdata/*' -not -path './vendor/*')
+
+.DEFAULT_GOAL := build
+.PHONY: build test pg-bin bench demo lint vet fmt-check fmt
+
+build:
+	$(GO) build -o bin/pgwiden ./cmd/pgwiden
+
+# The integration tests need a PostgreSQL server (integration/pgtest);
+# pg-bin installs the distribution's binaries when none are found.
+test: pg-bin lint
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+pg-bin:
+	@bash scripts/ensure-postgres.sh
+
+bench: pg-bin
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# demo starts a throwaway server found as the tests find theirs
+# (internal/pgserver) and runs the freshly built bin/pgwiden against it.
+demo: pg-bin build
+	$(GO) run ./cmd/pgwiden-demo
+
+lint: vet fmt-check
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@files="$$(gofmt -l $(GO_FILES))"; \
+	if [ -n "$$files" ]; then echo "gofmt needed on:"; echo "$$files"; exit 1; fi
+
+fmt:
+	gofmt -w $(GO_FILES)

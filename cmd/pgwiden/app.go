@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+	"github.com/urfave/cli/v2"
+)
+
+// version is set with -ldflags "-X main.version=...".
+var version = "dev"
+
+// env is what every command gets: the connection pool, a logger and the
+// output streams. withEnv builds it once per invocation.
+type env struct {
+	pool   *pgxpool.Pool
+	log    zerolog.Logger
+	stdout io.Writer
+	stderr io.Writer
+}
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:      "pgwiden",
+		Usage:     "widen int4/int2 key columns of a live PostgreSQL database to bigint without downtime",
+		Version:   version,
+		Writer:    stdout,
+		ErrWriter: stderr,
+		// urfave must never call os.Exit itself: main maps errors to codes.
+		ExitErrHandler: func(*cli.Context, error) {},
+		Flags:          globalFlags(),
+		Commands: []*cli.Command{
+			auditCommand(),
+			planCommand(),
+		},
+	}
+}
+
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{
+			Name:    "dsn",
+			Usage:   "connection string (URL or key=value); empty uses libpq's PG* variables",
+			EnvVars: []string{"PGWIDEN_DSN", "DATABASE_URL"},
+		},
+		&cli.StringFlag{Name: "log-format", Value: "auto", Usage: "auto, console or json"},
+		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "trace, debug, info, warn or error"},
+		&cli.DurationFlag{Name: "connect-timeout", Value: 10 * time.Second, Usage: "give up connecting after this long"},
+	}
+}
+
+// withEnv wraps a command action: it builds the logger and the pool, runs f,
+// and closes the pool.
+func withEnv(f func(ctx context.Context, e *env, c *cli.Context) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		log, err := newLogger(c.String("log-format"), c.String("log-level"), c.App.ErrWriter)
+		if err != nil {
+			return err
+		}
+		pool, err := connect(c.Context, c.String("dsn"), c.Duration("connect-timeout"))
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		e := &env{pool: pool, log: log, stdout: c.App.Writer, stderr: c.App.ErrWriter}
+		return f(c.Context, e, c)
+	}
+}
+
+// newLogger logs for humans on a terminal and as JSON lines otherwise (or
+// when asked), always to stderr so stdout stays clean for --json output.
+func newLogger(format, level string, w io.Writer) (zerolog.Logger, error) {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil || level == "" {
+		return zerolog.Nop(), usageError("--log-level %q: use trace, debug, info, warn or error", level)
+	}
+	var out io.Writer = w
+	switch format {
+	case "json":
+	case "console":
+		out = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+	case "auto":
+		if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+			out = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+		}
+	default:
+		return zerolog.Nop(), usageError("--log-format %q: use auto, console or json", format)
+	}
+	return zerolog.New(out).Level(lvl).With().Timestamp().Logger(), nil
+}
+
+// connect opens a small pool (pgwiden uses one or two connections) tagged
+// application_name=pgwiden so DBAs can find it in pg_stat_activity.
+func connect(ctx context.Context, dsn string, timeout time.Duration) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, usageError("--dsn: %s (use postgres://user@host:port/db or host=... dbname=...)", redact(err.Error()))
+	}
+	cfg.MaxConns = 2
+	cfg.ConnConfig.RuntimeParams["application_name"] = "pgwiden"
+	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > timeout {
+		cfg.ConnConfig.ConnectTimeout = timeout
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", describe(cfg), err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to %s: %s (check --dsn / PGWIDEN_DSN and that the server is up)", describe(cfg), redact(err.Error()))
+	}
+	return pool, nil
+}
+
+// describe names a server without its password, as pgconn's ConnectError does.
+func describe(cfg *pgxpool.Config) string {
+	c := cfg.ConnConfig
+	return fmt.Sprintf("database %q as user %q on %s:%d", c.Database, c.User, c.Host, c.Port)
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/pgwiden/pgwiden/audit"
+	"github.com/pgwiden/pgwiden/catalog"
+)
+
+func auditCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "audit",
+		Usage: "read-only scan for int2/int4 keys and sequences running out of range",
+		Description: "Lists every smallint/integer key column, column fed by a sequence, int4 foreign key to a bigint key\n" +
+			"and sequence stopping at or below 2^31-1, with its limit, current value and the fraction used, most\n" +
+			"urgent first. Exits 3 when any is above --threshold, so it can run from cron or a monitoring check.\n" +
+			"It writes nothing, except pgwiden.audit_history with --record.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON (format: see README)"},
+			&cli.Float64Flag{Name: "threshold", Value: audit.DefaultThreshold,
+				Usage: "exit 3 when something uses more than this fraction of its range (0 < t <= 1)"},
+			&cli.DurationFlag{Name: "sample", Usage: "read the values twice, this long apart, to measure growth (e.g. 30s)"},
+			&cli.BoolFlag{Name: "record", Usage: "store the readings in pgwiden.audit_history, so later runs show growth (its only write)"},
+		},
+		// Flags are checked before connecting, so a typo fails fast with
+		// exit 2 whatever the state of the server.
+		Before: checkAuditFlags,
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageError("audit: %s (see pgwiden audit --help)", err)
+		},
+		Action: withEnv(runAudit),
+	}
+}
+
+func checkAuditFlags(c *cli.Context) error {
+	// Written as !(in range) so that NaN is refused too.
+	if t := c.Float64("threshold"); !(t > 0 && t <= 1) {
+		return usageError("--threshold %v: give a fraction of the range above 0 and at most 1, e.g. 0.8 for 80%%", t)
+	}
+	if d := c.Duration("sample"); d < 0 {
+		return usageError("--sample %s: give a positive duration such as 30s, or leave it out", d)
+	}
+	return nil
+}
+
+func runAudit(ctx context.Context, e *env, c *cli.Context) error {
+	snap, err := catalog.Load(ctx, e.pool, nil)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	rep := &audit.Report{Database: snap.Database, Threshold: c.Float64("threshold")}
+	if d := c.Duration("sample"); d > 0 {
+		err = sampleAudit(ctx, e, snap, d, rep)
+	} else {
+		err = historyAudit(ctx, e, snap, rep)
+	}
+	if err != nil {
+		return err
+	}
+	audit.Sort(rep.Findings)
+	write := audit.WriteText
+	if c.Bool("json") {
+		write = audit.WriteJSON
+	}
+	if err := write(e.stdout, rep); err != nil {
+		return err
+	}
+	if c.Bool("record") {
+		n, err := audit.Record(ctx, e.pool, rep.Findings)
+		if err != nil {
+			return err
+		}
+		e.log.Debug().Int("rows", n).Str("table", audit.HistoryTable.String()).Msg("audit recorded")
+	}
+	if rep.Above() > 0 {
+		return &exitError{code: exitAtRisk}
+	}
+	return nil
+}
+
+// sampleAudit reads the values twice, d apart, and takes the growth
+// between the two readings.
+func sampleAudit(ctx context.Context, e *env, snap *catalog.Snapshot, d time.Duration, rep *audit.Report) error {
+	before, err := audit.Scan(ctx, e.pool, snap)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	t0 := time.Now()
+	e.log.Info().Dur("sample", d).Msg("audit sampling")
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("audit: interrupted while sampling: %w", ctx.Err())
+	case <-timer.C:
+	}
+	if rep.Findings, err = audit.Scan(ctx, e.pool, snap); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	rep.TakenAt, rep.RatesFrom = time.Now(), "sample"
+	audit.ApplySample(rep.Findings, before, t0, rep.TakenAt)
+	return nil
+}
+
+// historyAudit reads the values once and takes the growth from what
+// earlier --record runs stored, if any.
+func historyAudit(ctx context.Context, e *env, snap *catalog.Snapshot, rep *audit.Report) error {
+	var err error
+	if rep.Findings, err = audit.Scan(ctx, e.pool, snap); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	rep.TakenAt = time.Now()
+	h, err := audit.ReadHistory(ctx, e.pool, rep.TakenAt.Add(-audit.HistoryWindow))
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	if len(h) > 0 {
+		rep.RatesFrom = "history"
+	}
+	audit.ApplyHistory(rep.Findings, h, rep.TakenAt)
+	return nil
+}

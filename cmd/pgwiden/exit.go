@@ -1,0 +1,83 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/pgwiden/pgwiden/planner"
+)
+
+// Exit codes. Scripts and monitoring checks depend on them: keep them stable.
+const (
+	exitOK       = 0
+	exitFailure  = 1 // the database or the environment failed
+	exitUsage    = 2 // bad input: unknown object, wrong type, bad flag
+	exitAtRisk   = 3 // audit: something is above --threshold
+	exitBlocked  = 4 // plan: the migration has blockers to fix first
+	exitInternal = 70
+)
+
+// exitError carries an exit code chosen by a command, with or without a
+// message (audit's exit 3 has printed its report already).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageError marks an error as the operator's input being wrong.
+func usageError(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// report prints err as one line on w and returns the process exit code.
+func report(w io.Writer, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	code := exitCode(err)
+	var ee *exitError
+	if errors.As(err, &ee) && ee.err == nil {
+		return code
+	}
+	fmt.Fprintf(w, "pgwiden: %s\n", oneLine(redact(err.Error())))
+	return code
+}
+
+// exitCode maps an error to the exit code table above.
+func exitCode(err error) int {
+	var ee *exitError
+	var te *planner.TargetError
+	switch {
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.As(err, &te):
+		return exitUsage
+	case isUsage(err):
+		return exitUsage
+	}
+	return exitFailure
+}
+
+// isUsage recognises urfave/cli's own flag errors, which are plain errors.
+func isUsage(err error) bool {
+	msg := err.Error()
+	return strings.HasPrefix(msg, "flag provided but not defined") ||
+		strings.HasPrefix(msg, "Required flag") ||
+		strings.HasPrefix(msg, "invalid value")
+}
+
+// oneLine folds a multi-line message so every error is a single line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}

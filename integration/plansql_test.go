@@ -1,0 +1,261 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/pgwiden/pgwiden/integration/pgtest"
+	"github.com/pgwiden/pgwiden/planner"
+)
+
+// TestPlanSQLRuns executes every rendered step of each scenario's plan, in
+// order, on a real server with rows in the tables: prepare, a backfill,
+// cutover and cleanup. It proves the SQL the planner shows operators is
+// valid and does what it says; the migrator adds resumability, lock
+// timeouts and retries on top of the same steps. After cleanup every
+// closure column must be bigint and the schema otherwise unchanged.
+func TestPlanSQLRuns(t *testing.T) {
+	for _, name := range []string{"fk-chain-3-levels", "composite-fk", "partitioned-child", "partitioned-target", "weird-names"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := pgtest.Context(t)
+			db := newDBWith(t, filepath.Join("testdata", "plans", name+".sql"))
+			seed(t, db, name)
+			before := schemaDump(t, db)
+			p := buildPlan(t, ctx, db, scenarioTarget(t, filepath.Join("testdata", "plans", name+".sql")))
+			runPhases(t, ctx, db.Pool, p, planner.Prepare, planner.Backfill, planner.Cutover, planner.Cleanup)
+			for _, tc := range p.Tables {
+				for _, c := range tc.Columns {
+					if typ := columnType(t, ctx, db.Pool, tc.Table.Quoted(), c.Name); typ != "bigint" {
+						t.Errorf("%s.%s is %s after cleanup", tc.Table, c.Name, typ)
+					}
+				}
+			}
+			after := schemaDump(t, db)
+			if normalizeTypes(before) != normalizeTypes(after) {
+				t.Errorf("schema after cleanup differs beyond integer -> bigint:\n%s", firstDiff(normalizeTypes(before), normalizeTypes(after)))
+			}
+		})
+	}
+}
+
+// TestPlanRollbackRestoresSchema runs prepare, backfill and the cutover's
+// steps up to the swap, then the rollback steps: pg_dump --schema-only
+// must be byte-identical to the dump taken before prepare.
+func TestPlanRollbackRestoresSchema(t *testing.T) {
+	for _, name := range []string{"fk-chain-3-levels", "composite-fk", "partitioned-child", "weird-names"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := pgtest.Context(t)
+			db := newDBWith(t, filepath.Join("testdata", "plans", name+".sql"))
+			seed(t, db, name)
+			before := schemaDump(t, db)
+			p := buildPlan(t, ctx, db, scenarioTarget(t, filepath.Join("testdata", "plans", name+".sql")))
+			runPhases(t, ctx, db.Pool, p, planner.Prepare, planner.Backfill)
+			runSteps(t, ctx, db.Pool, p, func(s planner.Step) bool {
+				return s.Phase == planner.Cutover && s.ID != "cutover/swap" && !afterSwap(p, s)
+			})
+			runPhases(t, ctx, db.Pool, p, planner.Rollback)
+			db.Exec(t, "DROP SCHEMA pgwiden")
+			if after := schemaDump(t, db); after != before {
+				t.Errorf("schema after rollback differs:\n%s", firstDiff(before, after))
+			}
+		})
+	}
+}
+
+// afterSwap reports whether s comes after the swap step in the plan.
+func afterSwap(p *planner.Plan, s planner.Step) bool {
+	seen := false
+	for _, x := range p.Steps {
+		if x.ID == "cutover/swap" {
+			seen = true
+		}
+		if x.ID == s.ID {
+			return seen
+		}
+	}
+	return false
+}
+
+func buildPlan(t *testing.T, ctx context.Context, db *pgtest.DB, target planner.Target) *planner.Plan {
+	p, err := planner.Build(mustLoad(t, ctx, db.Pool), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Blockers) > 0 {
+		t.Fatalf("blockers: %+v", p.Blockers)
+	}
+	return p
+}
+
+func runPhases(t *testing.T, ctx context.Context, pool *pgxpool.Pool, p *planner.Plan, phases ...planner.Phase) {
+	for _, ph := range phases {
+		runSteps(t, ctx, pool, p, func(s planner.Step) bool { return s.Phase == ph })
+	}
+}
+
+// runSteps is a deliberately plain executor: each step once, batched steps
+// walked in batches of 7 rows so several batches run.
+func runSteps(t *testing.T, ctx context.Context, pool *pgxpool.Pool, p *planner.Plan, pick func(planner.Step) bool) {
+	t.Helper()
+	for _, s := range p.Steps {
+		if !pick(s) {
+			continue
+		}
+		if s.Batch != nil {
+			walk(t, ctx, pool, s)
+			continue
+		}
+		if _, err := pool.Exec(ctx, s.SQL, pgx.QueryExecModeSimpleProtocol); err != nil {
+			t.Fatalf("step %s: %v\n%s", s.ID, err, s.SQL)
+		}
+	}
+}
+
+func walk(t *testing.T, ctx context.Context, pool *pgxpool.Pool, s planner.Step) {
+	const size = 7
+	var last []any
+	for {
+		var bound []any
+		var err error
+		if last == nil {
+			bound, err = oneRow(ctx, pool, s.Batch.FirstBound, size)
+		} else {
+			bound, err = oneRow(ctx, pool, s.Batch.NextBound, append(append([]any{}, last...), size)...)
+		}
+		if err != nil {
+			t.Fatalf("step %s bounds: %v", s.ID, err)
+		}
+		if bound == nil {
+			return
+		}
+		stmt, args := s.Batch.First, bound
+		if last != nil {
+			stmt, args = s.Batch.Next, append(append([]any{}, last...), bound...)
+		}
+		rows, err := pool.Query(ctx, stmt, args...)
+		if err == nil {
+			for rows.Next() {
+				if vals, _ := rows.Values(); s.Phase == planner.Cutover && len(vals) == 1 && vals[0].(int64) != 0 {
+					t.Errorf("step %s: %d rows differ", s.ID, vals[0])
+				}
+			}
+			rows.Close()
+			err = rows.Err()
+		}
+		if err != nil {
+			t.Fatalf("step %s: %v", s.ID, err)
+		}
+		last = bound
+	}
+}
+
+func oneRow(ctx context.Context, pool *pgxpool.Pool, sql string, args ...any) ([]any, error) {
+	rows, err := pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return nil, rows.Err()
+	}
+	return rows.Values()
+}
+
+func columnType(t *testing.T, ctx context.Context, pool *pgxpool.Pool, table, col string) string {
+	var typ string
+	err := pool.QueryRow(ctx, `SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2`, table, col).Scan(&typ)
+	if err != nil {
+		t.Fatalf("type of %s.%s: %v", table, col, err)
+	}
+	return typ
+}
+
+// seed puts rows in every table of a scenario so backfill and validation
+// have work to do.
+func seed(t *testing.T, db *pgtest.DB, name string) {
+	sql := map[string]string{
+		"fk-chain-3-levels": `INSERT INTO tag_stats SELECT id, id FROM tags;
+			INSERT INTO tag_stat_snapshots (tag_id) SELECT tag_id FROM tag_stats, generate_series(1,3);
+			INSERT INTO taggings (tag_id, item_id) SELECT id, g FROM tags, generate_series(1,5) g;`,
+		"composite-fk": `INSERT INTO tenants SELECT generate_series(1,3);
+			INSERT INTO tags (tenant_id, name) SELECT 1 + g % 3, 't' || g FROM generate_series(1,40) g;
+			INSERT INTO items (tenant_id, tag_id) SELECT tenant_id, id FROM tags;
+			INSERT INTO items (tenant_id, tag_id) VALUES (1, NULL);`,
+		"partitioned-child": `INSERT INTO tags (name) SELECT 't' || g FROM generate_series(1,30) g;
+			INSERT INTO events (created_at, tag_id) SELECT date '2025-06-01' + (g * 7), 1 + g % 30 FROM generate_series(1,60) g;`,
+		"partitioned-target": `INSERT INTO measurements (taken_on, value) SELECT date '2025-06-01' + (g * 5), g FROM generate_series(1,80) g;`,
+		"weird-names": `INSERT INTO "Odd Schema"."Weird ""Quoted"" Table" ("Name") SELECT 'n' || g FROM generate_series(1,20) g;
+			INSERT INTO "Odd Schema"."Child 100%" SELECT g, 1 + g % 20 FROM generate_series(1,50) g;`,
+	}[name]
+	db.Exec(t, sql)
+}
+
+// schemaDump is pg_dump --schema-only of the test database, without the
+// pgwiden state schema.
+func schemaDump(t *testing.T, db *pgtest.DB) string {
+	out, err := exec.Command(pgtest.Tool("pg_dump"), "--schema-only", "--no-owner", "--exclude-schema=pgwiden", "--dbname", db.DSN).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pg_dump: %v\n%s", err, out)
+	}
+	// pg_dump 17.6+/15.14+ writes a random \restrict key on every run.
+	var keep []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if !strings.HasPrefix(line, `\restrict `) && !strings.HasPrefix(line, `\unrestrict `) {
+			keep = append(keep, line)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+// normalizeTypes forgets the differences the migration is meant to make:
+// the type, and the column's position (the new column comes last), by
+// sorting the column lines of each CREATE TABLE.
+func normalizeTypes(dump string) string {
+	r := strings.NewReplacer(" integer", " bigint", "AS integer", "AS bigint", "::integer", "::bigint")
+	var lines []string
+	for _, line := range strings.Split(r.Replace(dump), "\n") {
+		if line != "    AS bigint" { // a widened sequence: bigint is the default
+			lines = append(lines, line)
+		}
+	}
+	for i := 0; i < len(lines); i++ {
+		if !strings.HasPrefix(lines[i], "CREATE TABLE ") {
+			continue
+		}
+		j := i + 1
+		for j < len(lines) && !strings.HasPrefix(lines[j], ")") {
+			lines[j] = strings.TrimSuffix(lines[j], ",")
+			j++
+		}
+		slices.Sort(lines[i+1 : j])
+		i = j
+	}
+	return strings.Join(lines, "\n")
+}
+
+func firstDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; i < len(al) || i < len(bl); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			return fmt.Sprintf("line %d:\n  before: %s\n  after:  %s", i+1, x, y)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,2 @@
+-- target: public.docs.slug
+CREATE TABLE docs (slug text PRIMARY KEY);

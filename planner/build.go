@@ -1,0 +1,142 @@
+package planner
+
+import (
+	"fmt"
+
+	"github.com/pgwiden/pgwiden/catalog"
+)
+
+// tableWork is one closure table with the columns it widens.
+type tableWork struct {
+	t      *catalog.Table
+	cols   []member
+	leaves []*catalog.Table // the table itself unless it is partitioned
+}
+
+// builder carries what the step renderers share.
+type builder struct {
+	snap   *catalog.Snapshot
+	work   []*tableWork
+	in     map[catalog.ColumnRef]bool
+	fks    []fkRef
+	views  []catalog.View
+	seqs   []SequenceChange
+	plan   *Plan
+	finds  findings
+	byName map[catalog.QName]*tableWork
+}
+
+// Build plans the widening of target t. It returns a *TargetError when the
+// target cannot be planned at all; blockers found along the way are part of
+// the plan, so an operator sees all of them at once.
+func Build(snap *catalog.Snapshot, t Target) (*Plan, error) {
+	tab, col, err := resolve(snap, t)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{FormatVersion: FormatVersion, Target: t, Blockers: []Finding{}, Warnings: []Finding{}, Steps: []Step{}, Tables: []TableChange{}}
+	if !catalog.IsNarrowInt(col.Type) {
+		p.NothingToDo = true
+		p.Reason = fmt.Sprintf("%s is already %s: nothing to widen", t, col.Type)
+		if col.Sequence != nil {
+			if s := snap.Sequence(*col.Sequence); s != nil && catalog.IsNarrowInt(s.DataType) {
+				p.NothingToDo = false
+				p.Reason = fmt.Sprintf("%s is already bigint but its sequence %s is %s and stops at %d", t, s.Name, s.DataType, s.Max)
+			}
+		}
+	}
+	b := &builder{snap: snap, plan: p, in: map[catalog.ColumnRef]bool{}, byName: map[catalog.QName]*tableWork{}}
+	if p.NothingToDo {
+		return p, nil
+	}
+	if !catalog.IsNarrowInt(col.Type) {
+		b.seqs = sequenceChanges(snap, []member{{table: tab, col: col}})
+		p.Sequences = b.seqs
+		b.sequenceSteps()
+		return p, nil
+	}
+	b.collect(closure(snap, tab, col))
+	b.check()
+	b.estimate()
+	b.render()
+	p.Blockers, p.Warnings = nonNil(b.finds.blockers), nonNil(b.finds.warnings)
+	return p, nil
+}
+
+// collect groups the closure by table and derives everything that follows
+// from it: foreign keys to rebuild, sequences to widen, dependent views.
+func (b *builder) collect(members []member) {
+	for _, m := range members {
+		b.in[catalog.ColumnRef{Table: m.table.Name, Column: m.col.Name}] = true
+		w := b.byName[m.table.Name]
+		if w == nil {
+			w = &tableWork{t: m.table, leaves: []*catalog.Table{m.table}}
+			if m.table.Kind == "partitioned" {
+				w.leaves = leaves(b.snap, m.table)
+			}
+			b.byName[m.table.Name] = w
+			b.work = append(b.work, w)
+		}
+		w.cols = append(w.cols, m)
+	}
+	b.fks = affectedFKs(b.snap, b.in)
+	b.seqs = sequenceChanges(b.snap, members)
+	b.plan.Sequences = b.seqs
+	for _, w := range b.work {
+		tc := TableChange{Table: w.t.Name, BatchKey: batchKey(w.t), Partitioned: w.t.Kind == "partitioned"}
+		if tc.Partitioned {
+			for _, l := range w.leaves {
+				tc.Leaves = append(tc.Leaves, l.Name)
+			}
+		}
+		for _, m := range w.cols {
+			tc.Columns = append(tc.Columns, ColumnChange{Name: m.col.Name, Type: m.col.Type, NotNull: m.col.NotNull,
+				Shadow: shadowName(m.col.Name), Old: oldName(m.col.Name), Why: m.why})
+		}
+		b.plan.Tables = append(b.plan.Tables, tc)
+	}
+}
+
+// check records blockers and warnings for the whole closure.
+func (b *builder) check() {
+	var tables []*catalog.Table
+	for _, w := range b.work {
+		tables = append(tables, w.t)
+		b.finds.checkTable(b.snap, w.t)
+		for _, l := range w.leaves {
+			if l != w.t && batchKey(l) == nil {
+				b.finds.block("no-batch-key", l.Name.String(), "partition has no primary key or unique index on NOT NULL columns to walk the backfill by",
+					"add a primary key or a unique index on NOT NULL columns to the partition")
+			}
+		}
+		for _, m := range w.cols {
+			b.finds.checkColumn(w.t, m.col)
+		}
+	}
+	b.views = b.finds.checkViews(b.snap, b.in)
+	b.finds.checkWiderRefs(b.snap, tables)
+}
+
+// sequenceChanges lists narrow sequences feeding closure columns.
+func sequenceChanges(snap *catalog.Snapshot, members []member) []SequenceChange {
+	var out []SequenceChange
+	for _, m := range members {
+		if m.col.Sequence == nil {
+			continue
+		}
+		s := snap.Sequence(*m.col.Sequence)
+		if s == nil || !catalog.IsNarrowInt(s.DataType) {
+			continue
+		}
+		out = append(out, SequenceChange{Sequence: s.Name, From: s.DataType, Identity: s.Identity,
+			Feeds: catalog.ColumnRef{Table: m.table.Name, Column: m.col.Name}})
+	}
+	return out
+}
+
+func nonNil(f []Finding) []Finding {
+	if f == nil {
+		return []Finding{}
+	}
+	return f
+}

@@ -1,0 +1,147 @@
+package planner
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pgwiden/pgwiden/catalog"
+)
+
+// findings collects blockers and warnings; every finding names the object
+// and, for blockers, the fix.
+type findings struct {
+	blockers, warnings []Finding
+}
+
+func (f *findings) block(code, object, detail, fix string) {
+	f.blockers = append(f.blockers, Finding{Code: code, Object: object, Detail: detail, Fix: fix})
+}
+
+func (f *findings) warn(code, object, detail, fix string) {
+	f.warnings = append(f.warnings, Finding{Code: code, Object: object, Detail: detail, Fix: fix})
+}
+
+// checkTable looks at one closure table as a whole.
+func (f *findings) checkTable(snap *catalog.Snapshot, t *catalog.Table) {
+	name := t.Name.String()
+	if !t.Owned && !snap.Superuser {
+		f.block("not-owner", name, fmt.Sprintf("the table is owned by %q and %q is not a member of that role; ALTER TABLE needs ownership", t.Owner, snap.CurrentUser),
+			fmt.Sprintf("run pgwiden as the owner (or a member of role %q)", t.Owner))
+	}
+	if t.PartitionOf != nil {
+		f.block("partition", name, fmt.Sprintf("the table is a partition of %s; a partition's column type follows its parent", t.PartitionOf),
+			fmt.Sprintf("target the parent table %s instead", t.PartitionOf))
+	}
+	if len(t.InheritsFrom) > 0 || len(t.InheritedBy) > 0 {
+		f.block("inheritance", name, "the table takes part in classic (non-partition) inheritance; the column would have to change in every table of the hierarchy at once",
+			"detach the inheritance children (ALTER TABLE ... NO INHERIT) or migrate with a maintenance window")
+	}
+	if t.Kind != "partitioned" && batchKey(t) == nil {
+		f.block("no-batch-key", name, "no primary key or unique index on NOT NULL columns to walk the backfill by (keyset batches)",
+			"add a primary key or a unique index on NOT NULL columns (CREATE UNIQUE INDEX CONCURRENTLY)")
+	}
+	if t.Unlogged {
+		f.warn("unlogged", name, "the table is UNLOGGED: a crash during the migration empties it, as it would anyway", "")
+	}
+	for _, tr := range t.Triggers {
+		if !tr.Inherited && tr.Enabled != "D" && isRowUpdateTrigger(tr.Def) {
+			f.warn("user-trigger", name+" trigger "+tr.Name, "fires on every row the backfill updates (an updated_at or audit trigger would touch every row)",
+				"accept it, or run backfill --disable-user-triggers as a superuser")
+		}
+	}
+	if len(t.Publications) > 0 {
+		f.warn("publication", name, fmt.Sprintf("published by %s: logical subscribers will receive bigint values", strings.Join(t.Publications, ", ")),
+			"widen the column on every subscriber before cutover")
+	}
+}
+
+func isRowUpdateTrigger(def string) bool {
+	return strings.Contains(def, "FOR EACH ROW") && (strings.Contains(def, "UPDATE") || strings.Contains(def, "INSERT"))
+}
+
+// checkColumn looks at what depends on one closure column.
+func (f *findings) checkColumn(t *catalog.Table, c *catalog.Column) {
+	obj := t.Name.String() + "." + c.Name
+	if last := t.Columns[len(t.Columns)-1]; last.Name != c.Name {
+		f.warn("column-order", obj, "the widened column becomes the table's last column (a new column replaces it)",
+			"check for INSERT statements without a column list and for code reading SELECT * by position")
+	}
+	if c.Generated != "" {
+		f.block("generated", obj, "the column is a generated column", "make it a plain column first")
+	}
+	for _, g := range c.GeneratedDeps {
+		f.block("generated-dep", obj, fmt.Sprintf("generated column %s is computed from it; it cannot be moved to the new column without a table rewrite", catalog.Ident(g)),
+			fmt.Sprintf("drop generated column %s (or turn it into a trigger-maintained column) before the migration", catalog.Ident(g)))
+	}
+	if slices.Contains(t.PartitionKey, c.Name) {
+		f.block("partition-key", obj, "the column is part of the partition key, which cannot be swapped for another column",
+			"this column needs a rewrite (ALTER TABLE ... TYPE bigint) in a maintenance window")
+	}
+	for _, con := range t.Constraints {
+		if con.Type == catalog.ConExclusion && !con.Inherited && slices.Contains(con.Columns, c.Name) {
+			f.block("exclusion", obj, fmt.Sprintf("exclusion constraint %s uses it; exclusion constraints cannot be attached from a concurrently built index", catalog.Ident(con.Name)),
+				fmt.Sprintf("drop %s for the migration and re-add it afterwards", catalog.Ident(con.Name)))
+		}
+	}
+	for _, p := range t.Policies {
+		if slices.Contains(p.Columns, c.Name) {
+			f.block("policy", obj, fmt.Sprintf("row-level security policy %s uses it; pgwiden does not rebuild policies", catalog.Ident(p.Name)),
+				fmt.Sprintf("drop policy %s before cutover and re-create it right after", catalog.Ident(p.Name)))
+		}
+	}
+	for _, ix := range t.Indexes {
+		if ix.ParentIndex == nil && slices.Contains(ix.ExprColumns, c.Name) {
+			f.warn("expression-index", obj+" index "+ix.Name, "an expression or predicate uses the column; the cutover rebuilds it with the expression rewritten for the new column", "")
+		}
+	}
+}
+
+// checkViews lists views, materialized views and rules that read closure
+// columns: they follow the column by number, so the swap drops and re-creates
+// them from their definitions inside the cutover transaction.
+func (f *findings) checkViews(snap *catalog.Snapshot, in map[catalog.ColumnRef]bool) []catalog.View {
+	var out []catalog.View
+	for _, v := range snap.Views {
+		if !slices.ContainsFunc(v.DependsOn, func(r catalog.ColumnRef) bool { return in[r] }) {
+			continue
+		}
+		out = append(out, v)
+		switch v.Kind {
+		case "materialized view":
+			f.warn("matview", v.Name.String(), "materialized view reads the column: the cutover re-creates it WITH DATA inside the swap transaction, holding its locks while it recomputes",
+				"drop it before cutover and re-create it afterwards if it is large")
+		default:
+			f.warn("view", v.Name.String(), v.Kind+" reads the column: the cutover drops and re-creates it from its definition inside the swap transaction", "re-apply its grants and comment after cutover if it has any")
+		}
+	}
+	return out
+}
+
+// checkWiderRefs reports narrow FK columns of the closure's tables that
+// reference an already-bigint key: the closure does not change them, but
+// they overflow once that key passes their range.
+func (f *findings) checkWiderRefs(snap *catalog.Snapshot, tables []*catalog.Table) {
+	for _, t := range tables {
+		for _, con := range t.Constraints {
+			if con.Type != catalog.ConForeign || con.Inherited || con.RefTable == nil {
+				continue
+			}
+			ref := snap.Table(*con.RefTable)
+			for i, col := range con.Columns {
+				c, rc := t.Column(col), refColumn(ref, con.RefColumns, i)
+				if c != nil && rc != nil && catalog.IsNarrowInt(c.Type) && rc.Type == "bigint" {
+					f.warn("fk-to-wider-key", t.Name.String()+"."+col, fmt.Sprintf("%s column references bigint %s.%s: it overflows when that key passes its range", c.Type, ref.Name, rc.Name),
+						fmt.Sprintf("widen it too: pgwiden plan --schema %s --table %s --column %s", t.Name.Schema, t.Name.Name, col))
+				}
+			}
+		}
+	}
+}
+
+func refColumn(t *catalog.Table, cols []string, i int) *catalog.Column {
+	if t == nil || i >= len(cols) {
+		return nil
+	}
+	return t.Column(cols[i])
+}

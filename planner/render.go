@@ -1,0 +1,34 @@
+package planner
+
+// render produces the steps of every phase, in the order they run. The
+// rollback steps undo everything up to the swap; undoing a swap is the
+// migrator's job, since it depends on the values written since.
+func (b *builder) render() {
+	if err := b.renderAll(); err != nil {
+		b.finds.block("unsupported-definition", b.plan.Target.String(), err.Error(),
+			"send the output of pgwiden plan --dump-catalog to the pgwiden developers")
+	}
+}
+
+func (b *builder) renderAll() error {
+	b.prepareSteps()
+	b.backfillSteps()
+	b.verifySteps()
+	for _, w := range b.work {
+		if err := b.indexSteps(w); err != nil {
+			return err
+		}
+		if err := b.checkSteps(w); err != nil {
+			return err
+		}
+	}
+	if err := b.fkSteps(); err != nil {
+		return err
+	}
+	if err := b.swapSteps(); err != nil {
+		return err
+	}
+	b.cleanupSteps()
+	b.rollbackSteps()
+	return nil
+}

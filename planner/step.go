@@ -1,0 +1,70 @@
+package planner
+
+import "github.com/pgwiden/pgwiden/catalog"
+
+// Phase names a phase of the migration.
+type Phase string
+
+// The phases, in the order an operator runs them; rollback may replace
+// cutover and cleanup at any point before cleanup.
+const (
+	Prepare  Phase = "prepare"
+	Backfill Phase = "backfill"
+	Cutover  Phase = "cutover"
+	Cleanup  Phase = "cleanup"
+	Rollback Phase = "rollback"
+)
+
+// LockMode is the table lock a statement takes, as PostgreSQL names it.
+type LockMode string
+
+// The lock modes pgwiden's statements take.
+const (
+	NoLock               LockMode = "none"
+	AccessShare          LockMode = "ACCESS SHARE"
+	RowExclusive         LockMode = "ROW EXCLUSIVE"
+	ShareUpdateExclusive LockMode = "SHARE UPDATE EXCLUSIVE"
+	Share                LockMode = "SHARE"
+	ShareRowExclusive    LockMode = "SHARE ROW EXCLUSIVE"
+	AccessExclusive      LockMode = "ACCESS EXCLUSIVE"
+)
+
+// Step is one statement (or one transaction's script) of the plan. It holds
+// no connection: the migrator executes it, `plan` and `--dry-run` print it.
+type Step struct {
+	// ID is stable across runs, e.g. "prepare/add-shadow/public.tags", so
+	// progress can be recorded per step and re-runs skip what is done.
+	ID    string        `json:"id"`
+	Phase Phase         `json:"phase"`
+	Table catalog.QName `json:"table"`
+	// SQL is fully quoted; values go in Args, never in the text. A batched
+	// step takes its bounds as $1.. parameters.
+	SQL  string   `json:"sql"`
+	Args []any    `json:"args,omitempty"`
+	Lock LockMode `json:"lock"`
+	// InTx is false for statements that cannot run in a transaction block
+	// (CREATE/DROP INDEX CONCURRENTLY).
+	InTx bool `json:"in_tx"`
+	// Batch is set for steps that run repeatedly over key ranges
+	// (backfill, verify); SQL then shows Batch.Next.
+	Batch *Batch `json:"batch,omitempty"`
+	// Probe is a read-only query returning one boolean: true when the step's
+	// effect is already in place, which makes re-runs no-ops.
+	Probe     string `json:"probe,omitempty"`
+	ProbeArgs []any  `json:"probe_args,omitempty"`
+	// Note says in one line why the step is there or what it costs.
+	Note string `json:"note,omitempty"`
+}
+
+// Batch holds the statements of a batched step. The backfill walks the
+// table in key order (keyset pagination, never OFFSET over the table):
+// NextBound finds the last key of the next batch after $1.. (the previous
+// batch's last key), then Next works on the rows in (previous, last]. The
+// First* forms start from the beginning of the table.
+type Batch struct {
+	Key        []string `json:"key"`
+	FirstBound string   `json:"first_bound"`
+	NextBound  string   `json:"next_bound"`
+	First      string   `json:"first"`
+	Next       string   `json:"next"`
+}

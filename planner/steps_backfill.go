@@ -1,0 +1,113 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pgwiden/pgwiden/catalog"
+)
+
+// backfillSteps copies old to shadow for the rows that existed before the
+// trigger, leaf table by leaf table. The predicate "shadow IS DISTINCT FROM
+// old" makes a batch that runs twice change nothing the second time.
+func (b *builder) backfillSteps() {
+	for _, w := range b.work {
+		var sets, differs []string
+		for _, m := range w.cols {
+			s, o := catalog.Ident(shadowName(m.col.Name)), catalog.Ident(m.col.Name)
+			sets = append(sets, s+" = "+o)
+			differs = append(differs, s+" IS DISTINCT FROM "+o)
+		}
+		for _, l := range w.leaves {
+			key := batchKey(l)
+			if key == nil {
+				continue // reported as a blocker
+			}
+			upd := "UPDATE " + l.Name.Quoted() + " SET " + strings.Join(sets, ", ") + " WHERE " + rangeSlot + " AND (" + strings.Join(differs, " OR ") + ")"
+			b.add(Step{ID: "backfill/copy/" + l.Name.String(), Phase: Backfill, Table: l.Name,
+				Batch: keyset(l.Name, key, upd), Lock: RowExclusive, InTx: true,
+				Note: "one short transaction per batch, committed with its checkpoint"})
+		}
+	}
+	for i := range b.plan.Steps {
+		if s := &b.plan.Steps[i]; s.Batch != nil && s.SQL == "" {
+			s.SQL = s.Batch.Next
+		}
+	}
+}
+
+// verifySteps count rows whose shadow differs from the old column; the
+// cutover refuses to swap unless every count is zero.
+func (b *builder) verifySteps() {
+	for _, w := range b.work {
+		var differs []string
+		for _, m := range w.cols {
+			differs = append(differs, catalog.Ident(shadowName(m.col.Name))+" IS DISTINCT FROM "+catalog.Ident(m.col.Name))
+		}
+		for _, l := range w.leaves {
+			key := batchKey(l)
+			if key == nil {
+				continue
+			}
+			q := "SELECT count(*) FROM " + l.Name.Quoted() + " WHERE " + rangeSlot + " AND (" + strings.Join(differs, " OR ") + ")"
+			bt := keyset(l.Name, key, q)
+			b.add(Step{ID: "cutover/verify/" + l.Name.String(), Phase: Cutover, Table: l.Name, SQL: bt.Next, Batch: bt,
+				Lock: AccessShare, InTx: true, Note: "read-only pass; must find 0 rows"})
+		}
+	}
+}
+
+// rangeSlot marks where keyset puts the key range in a statement. A NUL
+// byte cannot occur in an identifier, unlike "%s" ("100%" is a valid name).
+const rangeSlot = "\x00"
+
+// keyset renders the batch statements for a key; stmt has one rangeSlot
+// where the key range goes.
+func keyset(t catalog.QName, key []string, stmt string) *Batch {
+	k := rowExpr(key)
+	n := len(key)
+	params := func(from int) string {
+		p := make([]string, n)
+		for i := range p {
+			p[i] = fmt.Sprintf("$%d", from+i)
+		}
+		return rowOf(p)
+	}
+	order := catalog.Idents(key)
+	desc := strings.Join(suffixEach(key, " DESC"), ", ")
+	bound := func(where string, limit int) string {
+		return fmt.Sprintf("SELECT %s FROM (SELECT %s FROM %s%s ORDER BY %s LIMIT $%d) b ORDER BY %s LIMIT 1",
+			order, order, t.Quoted(), where, order, limit, desc)
+	}
+	return &Batch{
+		Key:        key,
+		FirstBound: bound("", 1),
+		NextBound:  bound(" WHERE "+k+" > "+params(1), n+1),
+		First:      strings.Replace(stmt, rangeSlot, k+" <= "+params(1), 1),
+		Next:       strings.Replace(stmt, rangeSlot, k+" > "+params(1)+" AND "+k+" <= "+params(n+1), 1),
+	}
+}
+
+// rowExpr is the key as a row value for comparisons: "id" or ("a", "b").
+func rowExpr(key []string) string {
+	q := make([]string, len(key))
+	for i, c := range key {
+		q[i] = catalog.Ident(c)
+	}
+	return rowOf(q)
+}
+
+func rowOf(items []string) string {
+	if len(items) == 1 {
+		return items[0]
+	}
+	return "(" + strings.Join(items, ", ") + ")"
+}
+
+func suffixEach(key []string, suffix string) []string {
+	out := make([]string, len(key))
+	for i, c := range key {
+		out[i] = catalog.Ident(c) + suffix
+	}
+	return out
+}

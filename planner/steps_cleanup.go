@@ -1,0 +1,111 @@
+package planner
+
+import (
+	"github.com/pgwiden/pgwiden/catalog"
+)
+
+// cleanupSteps drop what the swap left for a rollback: the old columns (and
+// with them their renamed indexes), the triggers and their functions. Old
+// indexes of plain tables are dropped CONCURRENTLY first so that DROP COLUMN
+// holds its lock only for a catalog change.
+func (b *builder) cleanupSteps() {
+	for _, w := range b.work {
+		t := w.t.Name
+		b.add(Step{ID: "cleanup/drop-trigger/" + t.String(), Phase: Cleanup, Table: t,
+			SQL:  "DROP TRIGGER IF EXISTS " + catalog.Ident(SyncTrigger) + " ON " + t.Quoted(),
+			Lock: AccessExclusive, InTx: true, Note: "catalog change only"})
+		b.add(Step{ID: "cleanup/drop-function/" + t.String(), Phase: Cleanup, Table: t,
+			SQL: "DROP FUNCTION IF EXISTS " + syncFunction(t).Quoted() + "()", Lock: NoLock, InTx: true})
+		if w.t.Kind != "partitioned" {
+			for _, ix := range b.closureIndexes(w) {
+				if ix.Constraint == "" {
+					old := catalog.QName{Schema: t.Schema, Name: oldObject(ix.Name)}
+					b.add(Step{ID: "cleanup/drop-index/" + old.String(), Phase: Cleanup, Table: t,
+						SQL: "DROP INDEX CONCURRENTLY IF EXISTS " + old.Quoted(), Lock: ShareUpdateExclusive, InTx: false})
+				}
+			}
+		}
+		var drops []string
+		for _, m := range w.cols {
+			drops = append(drops, "DROP COLUMN IF EXISTS "+catalog.Ident(oldName(m.col.Name)))
+		}
+		b.add(Step{ID: "cleanup/drop-old/" + t.String(), Phase: Cleanup, Table: t,
+			SQL:  "ALTER TABLE " + t.Quoted() + " " + join(drops),
+			Lock: AccessExclusive, InTx: true, Note: "catalog change only; the space is reclaimed as rows are rewritten"})
+	}
+}
+
+// rollbackSteps undo prepare, backfill and the cutover's preparations
+// before the swap, newest first: new foreign keys and checks, new indexes,
+// the triggers and functions, the shadow columns, the sequences' type.
+// Steps of the swap and after it have no inverse here (undo skips them).
+func (b *builder) rollbackSteps() {
+	done := map[string]bool{}
+	for i := len(b.plan.Steps) - 1; i >= 0; i-- {
+		s := b.plan.Steps[i]
+		if undo, ok := b.undo(s); ok && !done[undo.ID] {
+			done[undo.ID] = true
+			b.add(undo)
+		}
+	}
+}
+
+// undo renders the inverse of one prepare or pre-swap cutover step.
+func (b *builder) undo(s Step) (Step, bool) {
+	r := Step{Phase: Rollback, Table: s.Table, InTx: true}
+	switch kind, obj := splitID(s.ID); kind {
+	case "prepare/add-shadow":
+		w := b.byName[s.Table]
+		var drops []string
+		for _, m := range w.cols {
+			drops = append(drops, "DROP COLUMN IF EXISTS "+catalog.Ident(shadowName(m.col.Name)))
+		}
+		r.ID, r.SQL, r.Lock = "rollback/drop-shadow/"+obj, "ALTER TABLE "+s.Table.Quoted()+" "+join(drops), AccessExclusive
+	case "prepare/sync-trigger":
+		r.ID, r.SQL, r.Lock = "rollback/drop-trigger/"+obj, "DROP TRIGGER IF EXISTS "+catalog.Ident(SyncTrigger)+" ON "+s.Table.Quoted(), AccessExclusive
+	case "prepare/sync-function":
+		r.ID, r.SQL, r.Lock = "rollback/drop-function/"+obj, "DROP FUNCTION IF EXISTS "+syncFunction(s.Table).Quoted()+"()", NoLock
+	case "prepare/widen-sequence":
+		for _, sc := range b.seqs {
+			if sc.Sequence.String() == obj {
+				r.ID, r.SQL, r.Lock = "rollback/narrow-sequence/"+obj, "ALTER SEQUENCE "+sc.Sequence.Quoted()+" AS "+sc.From, ShareRowExclusive
+				r.Note = "fails if the sequence has already passed the " + sc.From + " range"
+			}
+		}
+	case "cutover/index":
+		r.ID, r.SQL, r.Lock, r.InTx = "rollback/drop-index/"+obj, "DROP INDEX CONCURRENTLY IF EXISTS "+s.ProbeArgs[0].(string), ShareUpdateExclusive, false
+		if s.InTx { // an ON ONLY parent index cannot be dropped concurrently
+			r.SQL, r.Lock, r.InTx = "DROP INDEX IF EXISTS "+s.ProbeArgs[0].(string), AccessExclusive, true
+		}
+	case "cutover/constraint":
+		r.ID, r.SQL, r.Lock = "rollback/drop-constraint/"+obj, "ALTER TABLE "+s.Table.Quoted()+" DROP CONSTRAINT IF EXISTS "+catalog.Ident(s.ProbeArgs[1].(string)), AccessExclusive
+	default:
+		return Step{}, false
+	}
+	return r, r.ID != ""
+}
+
+// splitID splits "phase/kind/object" into "phase/kind" and "object".
+func splitID(id string) (kind, obj string) {
+	n := 0
+	for i := range id {
+		if id[i] == '/' {
+			n++
+			if n == 2 {
+				return id[:i], id[i+1:]
+			}
+		}
+	}
+	return id, ""
+}
+
+func join(parts []string) string {
+	out := ""
+	for i, p := range parts {
+		if i > 0 {
+			out += ", "
+		}
+		out += p
+	}
+	return out
+}

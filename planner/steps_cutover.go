@@ -1,0 +1,220 @@
+package planner
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pgwiden/pgwiden/catalog"
+)
+
+// renames maps the closure columns of a table to their shadow columns.
+func (w *tableWork) renames() map[string]string {
+	m := map[string]string{}
+	for _, c := range w.cols {
+		m[c.col.Name] = shadowName(c.col.Name)
+	}
+	return m
+}
+
+// closureIndexes lists the table's own (not partition-cloned) valid indexes
+// that use a closure column anywhere: key, INCLUDE, expression or predicate.
+func (b *builder) closureIndexes(w *tableWork) []catalog.Index {
+	var out []catalog.Index
+	for _, ix := range w.t.Indexes {
+		if ix.ParentIndex == nil && ix.Valid && b.usesClosure(w, ix.Columns, ix.Include, ix.ExprColumns) {
+			out = append(out, ix)
+		}
+	}
+	return out
+}
+
+// indexSteps builds a copy of every index on the shadow columns without
+// blocking writes. On a partitioned table an index cannot be built
+// CONCURRENTLY: each partition's index is built concurrently instead, and
+// either attached to an ON ONLY parent index or, for a key constraint,
+// adopted when the swap adds the constraint on the parent.
+func (b *builder) indexSteps(w *tableWork) error {
+	for _, ix := range b.closureIndexes(w) {
+		if w.t.Kind != "partitioned" {
+			if err := b.concurrentIndex(w.t, ix, w.renames()); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := b.partitionedIndex(w, ix); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *builder) concurrentIndex(t *catalog.Table, ix catalog.Index, rename map[string]string) error {
+	sql, err := rebuildIndex(t.Name, ix, "CONCURRENTLY ", rename)
+	if err != nil {
+		return err
+	}
+	name := catalog.QName{Schema: t.Name.Schema, Name: newObject(ix.Name)}
+	b.add(Step{ID: "cutover/index/" + name.String(), Phase: Cutover, Table: t.Name, SQL: sql,
+		Lock: ShareUpdateExclusive, InTx: false, Probe: probeIndex, ProbeArgs: []any{name.Quoted()},
+		Note: "writes continue; an INVALID leftover of an interrupted build is dropped and rebuilt"})
+	return nil
+}
+
+func (b *builder) partitionedIndex(w *tableWork, ix catalog.Index) error {
+	var children []catalog.QName
+	for _, l := range w.leaves {
+		lix := childIndex(l, catalog.QName{Schema: w.t.Name.Schema, Name: ix.Name})
+		if lix == nil {
+			return fmt.Errorf("partition %s has no index attached to %s", l.Name, ix.Name)
+		}
+		if err := b.concurrentIndex(l, *lix, w.renames()); err != nil {
+			return err
+		}
+		children = append(children, catalog.QName{Schema: l.Name.Schema, Name: newObject(lix.Name)})
+	}
+	if ix.Constraint != "" {
+		return nil // the swap's ADD CONSTRAINT on the parent adopts them
+	}
+	// The parent index comes after its children so that a rollback, which
+	// runs in reverse, drops it (and with it the attached children) first.
+	parent := catalog.QName{Schema: w.t.Name.Schema, Name: newObject(ix.Name)}
+	sql, err := rebuildIndex(w.t.Name, ix, "", w.renames())
+	if err != nil {
+		return err
+	}
+	sql = strings.Replace(sql, " ON "+w.t.Name.Quoted(), " ON ONLY "+w.t.Name.Quoted(), 1)
+	b.add(Step{ID: "cutover/index/" + parent.String(), Phase: Cutover, Table: w.t.Name, SQL: sql,
+		Lock: Share, InTx: true, Probe: probeIndexExists, ProbeArgs: []any{parent.Quoted()},
+		Note: "ON ONLY: an empty parent index, valid once every partition's index is attached; no scan"})
+	for _, child := range children {
+		b.add(Step{ID: "cutover/index-attach/" + child.String(), Phase: Cutover, Table: w.t.Name,
+			SQL:  "ALTER INDEX " + parent.Quoted() + " ATTACH PARTITION " + child.Quoted(),
+			Lock: ShareUpdateExclusive, InTx: true, Probe: probeIndexAttached, ProbeArgs: []any{child.Quoted()}})
+	}
+	return nil
+}
+
+const (
+	probeIndexExists   = `SELECT to_regclass($1) IS NOT NULL`
+	probeIndexAttached = `SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass($1))`
+)
+
+// childIndex finds the index of partition l attached to parent index p.
+func childIndex(l *catalog.Table, p catalog.QName) *catalog.Index {
+	for i := range l.Indexes {
+		if pi := l.Indexes[i].ParentIndex; pi != nil && *pi == p {
+			return &l.Indexes[i]
+		}
+	}
+	return nil
+}
+
+// rebuildIndex renders CREATE INDEX for the copy of ix on the shadow
+// columns, keeping method, opclasses, INCLUDE and predicate.
+func rebuildIndex(t catalog.QName, ix catalog.Index, how string, rename map[string]string) (string, error) {
+	tail, unique, err := indexTail(ix.Def)
+	if err == nil {
+		tail, err = renameColumns(tail, rename)
+	}
+	if err != nil {
+		return "", fmt.Errorf("index %s: %w", ix.Name, err)
+	}
+	u := ""
+	if unique {
+		u = "UNIQUE "
+	}
+	return "CREATE " + u + "INDEX " + how + catalog.Ident(newObject(ix.Name)) + " ON " + t.Quoted() + " " + tail, nil
+}
+
+// checkSteps copies CHECK constraints onto the shadow columns as NOT VALID,
+// then validates them without blocking writes.
+func (b *builder) checkSteps(w *tableWork) error {
+	for _, con := range w.t.Constraints {
+		if con.Type != catalog.ConCheck || con.Inherited || !b.usesClosure(w, con.Columns) {
+			continue
+		}
+		def, err := renameColumns(strings.TrimSuffix(con.Def, " NOT VALID"), w.renames())
+		if err != nil {
+			return fmt.Errorf("constraint %s: %w", con.Name, err)
+		}
+		b.addConstraint(w.t.Name, newObject(con.Name), def, con.Validated)
+	}
+	return nil
+}
+
+// addConstraint adds a constraint NOT VALID and, if the original was
+// validated, validates it in a separate step (SHARE UPDATE EXCLUSIVE).
+func (b *builder) addConstraint(t catalog.QName, name, def string, validate bool) {
+	id := t.String() + "." + name
+	lock := AccessExclusive
+	if strings.HasPrefix(def, "FOREIGN KEY") {
+		lock = ShareRowExclusive
+	}
+	b.add(Step{ID: "cutover/constraint/" + id, Phase: Cutover, Table: t,
+		SQL:  "ALTER TABLE " + t.Quoted() + " ADD CONSTRAINT " + catalog.Ident(name) + " " + def + " NOT VALID",
+		Lock: lock, InTx: true, Probe: probeCon, ProbeArgs: []any{t.Quoted(), name}, Note: "NOT VALID: no scan while the lock is held"})
+	if validate {
+		b.add(Step{ID: "cutover/validate/" + id, Phase: Cutover, Table: t,
+			SQL:  "ALTER TABLE " + t.Quoted() + " VALIDATE CONSTRAINT " + catalog.Ident(name),
+			Lock: ShareUpdateExclusive, InTx: true, Probe: probeConValid, ProbeArgs: []any{t.Quoted(), name},
+			Note: "scans the table; reads and writes continue"})
+	}
+}
+
+// fkDef renders a foreign key on the new columns: closure columns on
+// either side are replaced by their shadows, the rest stays.
+func (b *builder) fkDef(fk fkRef) (string, error) {
+	tail, err := fkTail(fk.con.Def)
+	if err != nil {
+		return "", fmt.Errorf("constraint %s: %w", fk.con.Name, err)
+	}
+	side := func(t catalog.QName, cols []string) string {
+		out := make([]string, len(cols))
+		for i, c := range cols {
+			out[i] = c
+			if b.in[catalog.ColumnRef{Table: t, Column: c}] {
+				out[i] = shadowName(c)
+			}
+		}
+		return catalog.Idents(out)
+	}
+	return "FOREIGN KEY (" + side(fk.table.Name, fk.con.Columns) + ") REFERENCES " + fk.con.RefTable.Quoted() +
+		"(" + side(*fk.con.RefTable, fk.con.RefColumns) + ")" + tail, nil
+}
+
+// fkSteps adds every affected foreign key on the new columns ahead of the
+// swap, NOT VALID and then validated. PostgreSQL before 18 refuses NOT
+// VALID foreign keys on a partitioned table, so there each leaf partition
+// gets its own, which the swap's constraint on the parent then adopts.
+// A key referencing a partitioned table's key can only be added once the
+// swap has created that key's constraint: it is added inside the swap and
+// validated after it.
+func (b *builder) fkSteps() error {
+	for _, fk := range b.fks {
+		if b.refPartitioned(fk) {
+			continue
+		}
+		def, err := b.fkDef(fk)
+		if err != nil {
+			return err
+		}
+		if fk.table.Kind != "partitioned" {
+			b.addConstraint(fk.table.Name, newObject(fk.con.Name), def, fk.con.Validated)
+			continue
+		}
+		for _, l := range leaves(b.snap, fk.table) {
+			b.addConstraint(l.Name, newObject(fk.con.Name), def, fk.con.Validated)
+		}
+	}
+	return nil
+}
+
+// refPartitioned reports whether fk references closure columns of a
+// partitioned table.
+func (b *builder) refPartitioned(fk fkRef) bool {
+	ref := b.snap.Table(*fk.con.RefTable)
+	return ref != nil && ref.Kind == "partitioned" && slices.ContainsFunc(fk.con.RefColumns, func(c string) bool {
+		return b.in[catalog.ColumnRef{Table: ref.Name, Column: c}]
+	})
+}

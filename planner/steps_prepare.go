@@ -1,0 +1,88 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pgwiden/pgwiden/catalog"
+)
+
+// Probes shared by several steps. Each returns one boolean: true when the
+// step's effect is already there.
+const (
+	probeColumn   = `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND NOT attisdropped)`
+	probeTrigger  = `SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2)`
+	probeSeqType  = `SELECT EXISTS (SELECT 1 FROM pg_sequence WHERE seqrelid = to_regclass($1) AND seqtypid = 'bigint'::regtype)`
+	probeIndex    = `SELECT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND indisvalid)`
+	probeCon      = `SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2)`
+	probeConValid = `SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2 AND convalidated)`
+)
+
+// prepareSteps adds the shadow columns, the triggers that keep them equal
+// to the old ones, and widens the feeding sequences.
+func (b *builder) prepareSteps() {
+	b.add(Step{ID: "prepare/state-schema", Phase: Prepare, SQL: "CREATE SCHEMA IF NOT EXISTS " + catalog.Ident(StateSchema),
+		Lock: NoLock, InTx: true, Note: "pgwiden's own schema: state and trigger functions"})
+	for _, w := range b.work {
+		b.addShadow(w)
+		b.addSync(w)
+	}
+	b.sequenceSteps()
+}
+
+// addShadow adds every shadow column of one table in one statement.
+// A NOT NULL column gets NOT NULL DEFAULT 0: PostgreSQL 11+ stores such a
+// default in the catalog without rewriting the table, and the column is
+// NOT NULL from the start, so the cutover needs no validation scan. The
+// default is never a copy of a nextval() default, which would draw the
+// sequence twice per row.
+func (b *builder) addShadow(w *tableWork) {
+	var adds []string
+	for _, m := range w.cols {
+		add := "ADD COLUMN " + catalog.Ident(shadowName(m.col.Name)) + " bigint"
+		if m.col.NotNull {
+			add += " NOT NULL DEFAULT 0"
+		}
+		adds = append(adds, add)
+	}
+	t := w.t.Name
+	b.add(Step{ID: "prepare/add-shadow/" + t.String(), Phase: Prepare, Table: t,
+		SQL:  "ALTER TABLE " + t.Quoted() + " " + strings.Join(adds, ", "),
+		Lock: AccessExclusive, InTx: true, Probe: probeColumn, ProbeArgs: []any{t.Quoted(), shadowName(w.cols[0].col.Name)},
+		Note: "metadata only: no table rewrite, the lock is held for milliseconds"})
+}
+
+// addSync creates the trigger function and the trigger that copy old to
+// shadow on every INSERT and UPDATE.
+func (b *builder) addSync(w *tableWork) {
+	t, fn := w.t.Name, syncFunction(w.t.Name)
+	var body strings.Builder
+	for _, m := range w.cols {
+		fmt.Fprintf(&body, "  NEW.%s := NEW.%s;\n", catalog.Ident(shadowName(m.col.Name)), catalog.Ident(m.col.Name))
+	}
+	b.add(Step{ID: "prepare/sync-function/" + t.String(), Phase: Prepare, Table: t,
+		SQL: syncFunctionSQL(fn, body.String()), Lock: NoLock, InTx: true})
+	b.add(Step{ID: "prepare/sync-trigger/" + t.String(), Phase: Prepare, Table: t,
+		SQL: fmt.Sprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s()",
+			catalog.Ident(SyncTrigger), t.Quoted(), fn.Quoted()),
+		Lock: ShareRowExclusive, InTx: true, Probe: probeTrigger, ProbeArgs: []any{t.Quoted(), SyncTrigger},
+		Note: "from now on every written row carries its bigint copy"})
+}
+
+func syncFunctionSQL(fn catalog.QName, body string) string {
+	return "CREATE OR REPLACE FUNCTION " + fn.Quoted() + "() RETURNS trigger LANGUAGE plpgsql AS $pgwiden$\nBEGIN\n" +
+		body + "  RETURN NEW;\nEND\n$pgwiden$"
+}
+
+// sequenceSteps widens narrow sequences: a serial's sequence is typed
+// integer and stops at 2147483647 even after its column is bigint.
+func (b *builder) sequenceSteps() {
+	for _, s := range b.seqs {
+		b.add(Step{ID: "prepare/widen-sequence/" + s.Sequence.String(), Phase: Prepare, Table: s.Feeds.Table,
+			SQL:  "ALTER SEQUENCE " + s.Sequence.Quoted() + " AS bigint",
+			Lock: ShareRowExclusive, InTx: true, Probe: probeSeqType, ProbeArgs: []any{s.Sequence.Quoted()},
+			Note: "raises MAXVALUE to the bigint maximum; nextval() waits only for this statement"})
+	}
+}
+
+func (b *builder) add(s Step) { b.plan.Steps = append(b.plan.Steps, s) }

@@ -1,0 +1,171 @@
+package planner
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pgwiden/pgwiden/catalog"
+)
+
+// swapSteps renders the one short transaction that exchanges the columns.
+// It takes every lock up front, in one LOCK TABLE listing parents before
+// children (the order the application's own statements take them), so it
+// either gets them all within lock_timeout or holds none and retries; after
+// that it only changes the catalog: no statement in it scans a table.
+func (b *builder) swapSteps() error {
+	var s stmts
+	s.add("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", b.lockList())
+	b.dropViews(&s)
+	for _, fk := range b.fks {
+		s.add("ALTER TABLE %s DROP CONSTRAINT %s", fk.table.Name.Quoted(), catalog.Ident(fk.con.Name))
+	}
+	for _, w := range b.work {
+		for _, con := range b.closureConstraints(w) {
+			s.add("ALTER TABLE %s DROP CONSTRAINT %s", w.t.Name.Quoted(), catalog.Ident(con.Name))
+		}
+	}
+	for _, w := range b.work {
+		b.swapColumns(&s, w)
+	}
+	for _, w := range b.work {
+		b.swapIndexes(&s, w)
+		for _, con := range b.closureConstraints(w) {
+			if con.Type == catalog.ConCheck {
+				s.add("ALTER TABLE %s RENAME CONSTRAINT %s TO %s", w.t.Name.Quoted(), catalog.Ident(newObject(con.Name)), catalog.Ident(con.Name))
+			}
+		}
+	}
+	if err := b.swapFKs(&s); err != nil {
+		return err
+	}
+	b.createViews(&s)
+	for _, w := range b.work {
+		b.reverseSync(&s, w)
+	}
+	b.touchTriggerFunctions(&s)
+	b.add(Step{ID: "cutover/swap", Phase: Cutover, SQL: s.String(), Lock: AccessExclusive, InTx: true,
+		Note: "one transaction, catalog changes only; never waits longer than lock_timeout, retried with backoff"})
+	b.validateDeferredFKs()
+	return nil
+}
+
+// stmts collects the statements of a script.
+type stmts []string
+
+// add appends one statement. Every argument is already quoted SQL.
+func (s *stmts) add(format string, args ...any) { *s = append(*s, fmt.Sprintf(format, args...)) }
+
+func (s stmts) String() string { return strings.Join(s, ";\n") }
+
+// lockList lists the closure's tables, then the other tables of affected
+// foreign keys, each once, parents first.
+func (b *builder) lockList() string {
+	var names []catalog.QName
+	for _, w := range b.work {
+		names = append(names, w.t.Name)
+	}
+	for _, fk := range b.fks {
+		for _, n := range []catalog.QName{*fk.con.RefTable, fk.table.Name} {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = n.Quoted()
+	}
+	return strings.Join(q, ", ")
+}
+
+// closureConstraints are the table's own primary key, unique and check
+// constraints that use a closure column: the swap replaces them.
+func (b *builder) closureConstraints(w *tableWork) []catalog.Constraint {
+	var out []catalog.Constraint
+	for _, con := range w.t.Constraints {
+		switch con.Type {
+		case catalog.ConPrimary, catalog.ConUnique, catalog.ConCheck:
+			if !con.Inherited && b.usesClosure(w, con.Columns) {
+				out = append(out, con)
+			}
+		}
+	}
+	return out
+}
+
+// swapColumns renames old and shadow columns and moves what belongs to the
+// column: default, NOT NULL, sequence ownership, identity.
+func (b *builder) swapColumns(s *stmts, w *tableWork) {
+	t := w.t.Name.Quoted()
+	for _, m := range w.cols {
+		col, old := catalog.Ident(m.col.Name), catalog.Ident(oldName(m.col.Name))
+		s.add("ALTER TABLE %s RENAME COLUMN %s TO %s", t, col, old)
+		s.add("ALTER TABLE %s RENAME COLUMN %s TO %s", t, catalog.Ident(shadowName(m.col.Name)), col)
+		switch {
+		case m.col.Identity != "":
+			b.moveIdentity(s, w.t.Name, m.col)
+		case m.col.Default != "":
+			s.add("ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT, ALTER COLUMN %s SET DEFAULT %s", t, old, col, m.col.Default)
+		case m.col.NotNull:
+			s.add("ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", t, col)
+		}
+		if m.col.NotNull {
+			// The old column follows the new one only while values fit,
+			// NULL beyond: it must accept NULL from now on. (After the
+			// identity is gone: an identity column must stay NOT NULL.)
+			s.add("ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL", t, old)
+		}
+		if seq := b.ownedSequence(w.t.Name, m.col); seq != nil {
+			// Without this, cleanup's DROP COLUMN would drop the sequence.
+			s.add("ALTER SEQUENCE %s OWNED BY %s.%s", seq.Quoted(), t, col)
+		}
+	}
+}
+
+// ownedSequence returns the non-identity sequence OWNED BY this column.
+func (b *builder) ownedSequence(t catalog.QName, c *catalog.Column) *catalog.QName {
+	for _, sq := range b.snap.Sequences {
+		if o := sq.OwnedBy; o != nil && !sq.Identity && o.Table == t && o.Column == c.Name {
+			return &sq.Name
+		}
+	}
+	return nil
+}
+
+// moveIdentity moves an identity from the old column to the new one. An
+// identity sequence cannot change owner, so the old one is dropped and a new
+// one created with the same options, then set to go on after the last
+// value, read under the swap's lock so no value can be handed out twice.
+// setval is used rather than START WITH so the sequence's definition stays
+// what it was. DDL takes no parameters, hence the DO block; "%" in names is
+// doubled because format() reads it.
+func (b *builder) moveIdentity(s *stmts, t catalog.QName, c *catalog.Column) {
+	seq := b.snap.Sequence(*c.Sequence)
+	if seq == nil { // not readable: keep PostgreSQL's defaults
+		seq = &catalog.Sequence{Name: *c.Sequence, Start: 1, Increment: 1, Min: 1, Cache: 1}
+	}
+	kind := "BY DEFAULT"
+	if c.Identity == "a" {
+		kind = "ALWAYS"
+	}
+	opts := fmt.Sprintf("SEQUENCE NAME %s START WITH %d INCREMENT BY %d MINVALUE %d CACHE %d", seq.Name.Quoted(), seq.Start, seq.Increment, seq.Min, max(seq.Cache, 1))
+	if seq.Cycle {
+		opts += " CYCLE"
+	}
+	old := catalog.Ident(oldName(c.Name))
+	s.add(`DO $pgwiden$
+DECLARE v bigint;
+BEGIN
+  SELECT CASE WHEN is_called THEN last_value + %d ELSE last_value END INTO v FROM %s;
+  ALTER TABLE %s ALTER COLUMN %s DROP IDENTITY;
+  ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT;
+  ALTER TABLE %s ALTER COLUMN %s ADD GENERATED %s AS IDENTITY (%s);
+  PERFORM setval('%s', v, false);
+END
+$pgwiden$`, seq.Increment, seq.Name.Quoted(), t.Quoted(), old, t.Quoted(), catalog.Ident(c.Name),
+		t.Quoted(), catalog.Ident(c.Name), kind, opts, sqlQuoteInner(seq.Name.Quoted()))
+}
+
+// sqlQuoteInner doubles single quotes so the text can sit inside a literal.
+func sqlQuoteInner(s string) string { return strings.ReplaceAll(s, "'", "''") }

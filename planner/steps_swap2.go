@@ -1,0 +1,175 @@
+package planner
+
+import (
+	"strings"
+
+	"github.com/pgwiden/pgwiden/catalog"
+)
+
+// swapIndexes puts the new indexes in place under the original names. Key
+// constraints are re-added on their new index (USING INDEX, no scan). On a
+// partitioned table each partition's key constraint is re-added that way
+// first, so that the constraint then added on the parent adopts them (it
+// only adopts a partition index that already backs a constraint; any other
+// it would rebuild, under the lock).
+func (b *builder) swapIndexes(s *stmts, w *tableWork) {
+	t := w.t.Name
+	for _, ix := range b.closureIndexes(w) {
+		con := findConstraint(w.t, ix.Constraint)
+		if con == nil {
+			renameIndex(s, t.Schema, ix.Name)
+		}
+		if w.t.Kind == "partitioned" {
+			for _, l := range w.leaves {
+				lix := childIndex(l, catalog.QName{Schema: t.Schema, Name: ix.Name})
+				switch {
+				case lix == nil:
+				case con == nil:
+					renameIndex(s, l.Name.Schema, lix.Name)
+				default:
+					addKeyUsingIndex(s, l.Name, lix.Constraint, con, newObject(lix.Name))
+				}
+			}
+			if con != nil {
+				s.add("ALTER TABLE %s ADD CONSTRAINT %s %s", t.Quoted(), catalog.Ident(con.Name), con.Def)
+			}
+			continue
+		}
+		if con != nil {
+			addKeyUsingIndex(s, t, con.Name, con, newObject(ix.Name))
+		}
+	}
+}
+
+// renameIndex gives the new index the name of the old one.
+func renameIndex(s *stmts, schema, name string) {
+	s.add("ALTER INDEX %s RENAME TO %s", qn(schema, name), catalog.Ident(oldObject(name)))
+	s.add("ALTER INDEX %s RENAME TO %s", qn(schema, newObject(name)), catalog.Ident(name))
+}
+
+// addKeyUsingIndex re-adds a primary key or unique constraint of the kind
+// of con on an existing unique index, which takes the constraint's name.
+func addKeyUsingIndex(s *stmts, t catalog.QName, name string, con *catalog.Constraint, index string) {
+	kind := "PRIMARY KEY"
+	if con.Type == catalog.ConUnique {
+		kind = "UNIQUE"
+	}
+	s.add("ALTER TABLE %s ADD CONSTRAINT %s %s USING INDEX %s%s", t.Quoted(), catalog.Ident(name), kind, catalog.Ident(index), deferrable(con.Def))
+}
+
+func qn(schema, name string) string { return catalog.QName{Schema: schema, Name: name}.Quoted() }
+
+func findConstraint(t *catalog.Table, name string) *catalog.Constraint {
+	if name == "" {
+		return nil
+	}
+	for i := range t.Constraints {
+		if t.Constraints[i].Name == name {
+			return &t.Constraints[i]
+		}
+	}
+	return nil
+}
+
+// deferrable returns the DEFERRABLE clause of a constraint definition.
+func deferrable(def string) string {
+	if i := strings.Index(def, " DEFERRABLE"); i >= 0 {
+		return def[i:]
+	}
+	return ""
+}
+
+// swapFKs gives the new foreign keys their original names, adds the
+// partitioned parents' keys (adopting the partitions' validated ones), and
+// adds, NOT VALID, the keys that reference a partitioned table's new key.
+func (b *builder) swapFKs(s *stmts) error {
+	for _, fk := range b.fks {
+		t, name := fk.table.Name.Quoted(), catalog.Ident(fk.con.Name)
+		def, err := b.fkDef(fk)
+		if err != nil {
+			return err
+		}
+		def = b.afterSwap(def)
+		switch {
+		case b.refPartitioned(fk):
+			s.add("ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID", t, name, def)
+		case fk.table.Kind == "partitioned":
+			for _, l := range leaves(b.snap, fk.table) {
+				s.add("ALTER TABLE %s RENAME CONSTRAINT %s TO %s", l.Name.Quoted(), catalog.Ident(newObject(fk.con.Name)), name)
+			}
+			s.add("ALTER TABLE %s ADD CONSTRAINT %s %s", t, name, def)
+		default:
+			s.add("ALTER TABLE %s RENAME CONSTRAINT %s TO %s", t, catalog.Ident(newObject(fk.con.Name)), name)
+		}
+	}
+	return nil
+}
+
+// afterSwap rewrites shadow column names back to the original names, which
+// the new columns carry once renamed.
+func (b *builder) afterSwap(def string) string {
+	for _, w := range b.work {
+		for _, m := range w.cols {
+			def = strings.ReplaceAll(def, catalog.Ident(shadowName(m.col.Name)), catalog.Ident(m.col.Name))
+		}
+	}
+	return def
+}
+
+// validateDeferredFKs validates, after the swap, the keys added inside it.
+func (b *builder) validateDeferredFKs() {
+	for _, fk := range b.fks {
+		if b.refPartitioned(fk) && fk.con.Validated {
+			t := fk.table.Name
+			b.add(Step{ID: "cutover/validate/" + t.String() + "." + fk.con.Name, Phase: Cutover, Table: t,
+				SQL:  "ALTER TABLE " + t.Quoted() + " VALIDATE CONSTRAINT " + catalog.Ident(fk.con.Name),
+				Lock: ShareUpdateExclusive, InTx: true, Probe: probeConValid, ProbeArgs: []any{t.Quoted(), fk.con.Name},
+				Note: "scans the table; reads and writes continue"})
+		}
+	}
+}
+
+// dropViews drops dependent views and rules, last first.
+func (b *builder) dropViews(s *stmts) {
+	for i := len(b.views) - 1; i >= 0; i-- {
+		v := b.views[i]
+		switch v.Kind {
+		case "rule":
+			s.add("DROP RULE %s ON %s", catalog.Ident(v.Name.Name), v.RuleTable.Quoted())
+		case "materialized view":
+			s.add("DROP MATERIALIZED VIEW %s", v.Name.Quoted())
+		default:
+			s.add("DROP VIEW %s", v.Name.Quoted())
+		}
+	}
+}
+
+// createViews re-creates them from their definitions, which name columns,
+// so they now read the new ones.
+func (b *builder) createViews(s *stmts) {
+	for _, v := range b.views {
+		def := strings.TrimSuffix(strings.TrimSpace(v.Definition), ";")
+		switch v.Kind {
+		case "rule":
+			s.add("%s", def)
+		case "materialized view":
+			s.add("CREATE MATERIALIZED VIEW %s AS\n%s\nWITH DATA", v.Name.Quoted(), def)
+		default:
+			s.add("CREATE VIEW %s AS\n%s", v.Name.Quoted(), def)
+		}
+	}
+}
+
+// reverseSync turns the sync trigger around: the old column now follows the
+// new one, so a rollback after cutover finds it current. Values beyond the
+// old type's range become NULL; rollback refuses in that case.
+func (b *builder) reverseSync(s *stmts, w *tableWork) {
+	var body strings.Builder
+	for _, m := range w.cols {
+		limit, _ := catalog.TypeMax(m.col.Type)
+		col := catalog.Ident(m.col.Name)
+		body.WriteString("  NEW." + catalog.Ident(oldName(m.col.Name)) + " := CASE WHEN NEW." + col +
+			" BETWEEN " + itoa(-limit-1) + " AND " + itoa(limit) + " THEN NEW." + col + " END;\n")
+	}
+	s.add("%s", syncFunctionSQL(syncFunction(w.t.Name), body.String()))
+}

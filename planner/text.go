@@ -1,0 +1,139 @@
+package planner
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteText prints the plan for an operator: the closure, blockers and
+// warnings, estimates, then every phase's SQL with the lock it takes.
+func WriteText(w io.Writer, p *Plan) error {
+	pw := &printer{w: w}
+	pw.printf("pgwiden plan: widen %s to bigint\n", p.Target)
+	if p.NothingToDo {
+		pw.printf("\nNothing to do: %s.\n", p.Reason)
+		return pw.err
+	}
+	if p.Reason != "" {
+		pw.printf("\n%s.\n", p.Reason)
+	}
+	pw.closure(p)
+	pw.findings("Blockers (the migration cannot start until they are fixed)", p.Blockers)
+	pw.findings("Warnings", p.Warnings)
+	pw.estimates(p.Estimates)
+	pw.steps(p.Steps)
+	return pw.err
+}
+
+// printer remembers the first write error so the sections read as a list.
+type printer struct {
+	w   io.Writer
+	err error
+}
+
+func (pw *printer) printf(format string, args ...any) {
+	if pw.err == nil {
+		_, pw.err = fmt.Fprintf(pw.w, format, args...)
+	}
+}
+
+func (pw *printer) closure(p *Plan) {
+	n := 0
+	for _, t := range p.Tables {
+		n += len(t.Columns)
+	}
+	if n > 0 {
+		pw.printf("\nColumns to widen (%d in %d tables, parents first):\n", n, len(p.Tables))
+	}
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
+	for _, t := range p.Tables {
+		for _, c := range t.Columns {
+			null := "NULL"
+			if c.NotNull {
+				null = "NOT NULL"
+			}
+			fmt.Fprintf(tw, "  %s.%s\t%s\t%s\t~%s rows\t%s\t%s\n", t.Table, c.Name, c.Type, null, count(t.Rows), size(t.Bytes), c.Why)
+		}
+		if t.Partitioned {
+			fmt.Fprintf(tw, "    (partitioned: %d leaf partitions)\t\t\t\t\t\n", len(t.Leaves))
+		}
+	}
+	tw.Flush()
+	pw.printf("%s", b.String())
+	if len(p.Sequences) > 0 {
+		pw.printf("\nSequences to widen:\n")
+	}
+	for _, s := range p.Sequences {
+		pw.printf("  %s  %s -> bigint  (feeds %s.%s)\n", s.Sequence, s.From, s.Feeds.Table, s.Feeds.Column)
+	}
+}
+
+func (pw *printer) findings(title string, fs []Finding) {
+	if len(fs) == 0 {
+		pw.printf("\n%s: none\n", title)
+		return
+	}
+	pw.printf("\n%s:\n", title)
+	for _, f := range fs {
+		pw.printf("  - [%s] %s: %s\n", f.Code, f.Object, f.Detail)
+		if f.Fix != "" {
+			pw.printf("    fix: %s\n", f.Fix)
+		}
+	}
+}
+
+func (pw *printer) estimates(e Estimates) {
+	pw.printf("\nEstimates (catalog statistics): ~%s rows, tables %s, affected indexes %s, extra disk up to %s until cleanup and vacuum\n",
+		count(e.Rows), size(e.TableBytes), size(e.IndexBytes), size(e.ExtraBytes))
+}
+
+func (pw *printer) steps(steps []Step) {
+	var phase Phase
+	n := 0
+	for _, s := range steps {
+		if s.Phase != phase {
+			phase, n = s.Phase, 0
+			pw.printf("\n== %s ==\n", strings.ToUpper(string(phase)))
+		}
+		n++
+		lock := string(s.Lock)
+		if !s.InTx {
+			lock += ", outside a transaction"
+		}
+		pw.printf("\n%d. %s  [lock: %s]\n", n, s.ID, lock)
+		if s.Note != "" {
+			pw.printf("   -- %s\n", s.Note)
+		}
+		if s.Batch != nil {
+			pw.printf("   -- repeated per batch of keys (%s), bounds from: %s\n", strings.Join(s.Batch.Key, ", "), s.Batch.NextBound)
+		}
+		pw.printf("%s;\n", indent(s.SQL, "   "))
+	}
+}
+
+func indent(s, pre string) string {
+	return pre + strings.ReplaceAll(s, "\n", "\n"+pre)
+}
+
+// count prints a row estimate with thousands separators.
+func count(f float64) string {
+	s := fmt.Sprintf("%d", int64(f))
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// size prints a size the way pg_size_pretty does.
+func size(n int64) string {
+	units := []string{"bytes", "kB", "MB", "GB", "TB"}
+	f, u := float64(n), 0
+	for f >= 10*1024 && u < len(units)-1 {
+		f /= 1024
+		u++
+	}
+	return fmt.Sprintf("%.0f %s", f, units[u])
+}
