@@ -74,10 +74,13 @@ func keyset(t catalog.QName, key []string, stmt string) *Batch {
 		return rowOf(p)
 	}
 	order := catalog.Idents(key)
-	desc := strings.Join(suffixEach(key, " DESC"), ", ")
+	// The bound comes back as text: the checkpoint stores it as text, and
+	// PostgreSQL reads it back into the key's own type as a parameter. The
+	// outer ORDER BY names b's columns: a bare name would sort the text.
+	desc := strings.Join(prefixEach("b.", suffixEach(key, " DESC")), ", ")
 	bound := func(where string, limit int) string {
 		return fmt.Sprintf("SELECT %s FROM (SELECT %s FROM %s%s ORDER BY %s LIMIT $%d) b ORDER BY %s LIMIT 1",
-			order, order, t.Quoted(), where, order, limit, desc)
+			strings.Join(prefixEach("b.", suffixEach(key, "::text")), ", "), order, t.Quoted(), where, order, limit, desc)
 	}
 	return &Batch{
 		Key:        key,
@@ -108,6 +111,14 @@ func suffixEach(key []string, suffix string) []string {
 	out := make([]string, len(key))
 	for i, c := range key {
 		out[i] = catalog.Ident(c) + suffix
+	}
+	return out
+}
+
+func prefixEach(prefix string, items []string) []string {
+	out := make([]string, len(items))
+	for i, s := range items {
+		out[i] = prefix + s
 	}
 	return out
 }
