@@ -21,7 +21,7 @@ var update = flag.Bool("update", false, "rewrite the golden sections of testdata
 // their databases, so whitespace changes are changes too.
 //
 // Each file holds catalog.json (a real catalog, dumped by the integration
-// test TestCatalogFixtures), target ("schema.table.column" as JSON), and
+// test TestPlanFixtures), target ("schema.table.column" as JSON), and
 // the golden plan.txt and plan.json, or error for a target that is refused.
 func TestGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.txtar")
