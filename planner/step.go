@@ -59,12 +59,15 @@ type Step struct {
 // Batch holds the statements of a batched step. The backfill walks the
 // table in key order (keyset pagination, never OFFSET over the table):
 // NextBound finds the last key of the next batch after $1.. (the previous
-// batch's last key), then Next works on the rows in (previous, last]. The
-// First* forms start from the beginning of the table.
+// batch's last key) and the batch's row count, then Next works on the rows
+// in (previous, last]. The First* forms start from the beginning of the
+// table.
 type Batch struct {
-	Key        []string `json:"key"`
-	FirstBound string   `json:"first_bound"`
-	NextBound  string   `json:"next_bound"`
-	First      string   `json:"first"`
-	Next       string   `json:"next"`
+	Key []string `json:"key"`
+	// Estimate is the table's row count from statistics, for progress.
+	Estimate   int64  `json:"estimate"`
+	FirstBound string `json:"first_bound"`
+	NextBound  string `json:"next_bound"`
+	First      string `json:"first"`
+	Next       string `json:"next"`
 }

@@ -25,7 +25,7 @@ func (b *builder) backfillSteps() {
 			}
 			upd := "UPDATE " + l.Name.Quoted() + " SET " + strings.Join(sets, ", ") + " WHERE " + rangeSlot + " AND (" + strings.Join(differs, " OR ") + ")"
 			b.add(Step{ID: "backfill/copy/" + l.Name.String(), Phase: Backfill, Table: l.Name,
-				Batch: keyset(l.Name, key, upd), Lock: RowExclusive, InTx: true,
+				Batch: keyset(l, key, upd), Lock: RowExclusive, InTx: true,
 				Note: "one short transaction per batch, committed with its checkpoint"})
 		}
 	}
@@ -50,7 +50,7 @@ func (b *builder) verifySteps() {
 				continue
 			}
 			q := "SELECT count(*) FROM " + l.Name.Quoted() + " WHERE " + rangeSlot + " AND (" + strings.Join(differs, " OR ") + ")"
-			bt := keyset(l.Name, key, q)
+			bt := keyset(l, key, q)
 			b.add(Step{ID: "cutover/verify/" + l.Name.String(), Phase: Cutover, Table: l.Name, SQL: bt.Next, Batch: bt,
 				Lock: AccessShare, InTx: true, Note: "read-only pass; must find 0 rows"})
 		}
@@ -63,7 +63,8 @@ const rangeSlot = "\x00"
 
 // keyset renders the batch statements for a key; stmt has one rangeSlot
 // where the key range goes.
-func keyset(t catalog.QName, key []string, stmt string) *Batch {
+func keyset(tab *catalog.Table, key []string, stmt string) *Batch {
+	t := tab.Name
 	k := rowExpr(key)
 	n := len(key)
 	params := func(from int) string {
@@ -77,13 +78,15 @@ func keyset(t catalog.QName, key []string, stmt string) *Batch {
 	// The bound comes back as text: the checkpoint stores it as text, and
 	// PostgreSQL reads it back into the key's own type as a parameter. The
 	// outer ORDER BY names b's columns: a bare name would sort the text.
+	// The last column counts the batch's rows, for progress.
 	desc := strings.Join(prefixEach("b.", suffixEach(key, " DESC")), ", ")
 	bound := func(where string, limit int) string {
-		return fmt.Sprintf("SELECT %s FROM (SELECT %s FROM %s%s ORDER BY %s LIMIT $%d) b ORDER BY %s LIMIT 1",
+		return fmt.Sprintf("SELECT %s, count(*) OVER () FROM (SELECT %s FROM %s%s ORDER BY %s LIMIT $%d) b ORDER BY %s LIMIT 1",
 			strings.Join(prefixEach("b.", suffixEach(key, "::text")), ", "), order, t.Quoted(), where, order, limit, desc)
 	}
 	return &Batch{
 		Key:        key,
+		Estimate:   int64(max(tab.RowEstimate, 0)),
 		FirstBound: bound("", 1),
 		NextBound:  bound(" WHERE "+k+" > "+params(1), n+1),
 		First:      strings.Replace(stmt, rangeSlot, k+" <= "+params(1), 1),
