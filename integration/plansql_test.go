@@ -72,6 +72,74 @@ func TestPlanRollbackRestoresSchema(t *testing.T) {
 	}
 }
 
+// TestPlanSwapBackRestoresSchema runs the whole cutover, writes rows
+// through the swapped columns, then the swap back and the rollback: the
+// schema dump must equal the original, and every row written since the
+// cutover must be there with the same values.
+func TestPlanSwapBackRestoresSchema(t *testing.T) {
+	for _, name := range []string{"fk-chain-3-levels", "composite-fk", "partitioned-child", "partitioned-target", "weird-names"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := pgtest.Context(t)
+			db := newDBWith(t, filepath.Join("testdata", "plans", name+".sql"))
+			seed(t, db, name)
+			before := schemaDump(t, db)
+			p := buildPlan(t, ctx, db, scenarioTarget(t, filepath.Join("testdata", "plans", name+".sql")))
+			runPhases(t, ctx, db.Pool, p, planner.Prepare, planner.Backfill, planner.Cutover)
+			db.Exec(t, moreRows[name]) // written through the new columns, followed by the old
+			sums := keyChecksums(t, ctx, db, p)
+			runPhases(t, ctx, db.Pool, p, planner.Unswap, planner.Rollback)
+			db.Exec(t, "DROP SCHEMA pgwiden CASCADE")
+			if after := schemaDump(t, db); after != before {
+				t.Errorf("schema after swap back and rollback differs:\n%s", firstDiff(before, after))
+			}
+			if got := keyChecksums(t, ctx, db, p); !slices.Equal(got, sums) {
+				t.Errorf("key checksums changed by the swap back: %v, then %v", sums, got)
+			}
+		})
+	}
+}
+
+// TestPlanSwapBackRefusesWideValues: once a value beyond int4 is stored,
+// the swap back's verification finds it and the old columns stay retired.
+func TestPlanSwapBackRefusesWideValues(t *testing.T) {
+	ctx := pgtest.Context(t)
+	path := filepath.Join("testdata", "plans", "fk-chain-3-levels.sql")
+	db := newDBWith(t, path)
+	p := buildPlan(t, ctx, db, scenarioTarget(t, path))
+	runPhases(t, ctx, db.Pool, p, planner.Prepare, planner.Backfill, planner.Cutover)
+	db.Exec(t, "INSERT INTO tags (id, name) VALUES (3000000000, 'wide')")
+	var differ int64
+	for _, s := range p.Steps {
+		if s.Phase == planner.Unswap && s.Batch != nil && s.Table.Name == "tags" {
+			if err := db.Pool.QueryRow(ctx, strings.Replace(s.Batch.First, "\"id\" <= $1", "true", 1)).Scan(&differ); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if differ != 1 {
+		t.Errorf("the swap back's verification found %d rows beyond int4, want 1", differ)
+	}
+}
+
+// keyChecksums sums every closure column per table, as a DBA would check
+// that a migration kept the data.
+func keyChecksums(t *testing.T, ctx context.Context, db *pgtest.DB, p *planner.Plan) []string {
+	var out []string
+	for _, tc := range p.Tables {
+		for _, c := range tc.Columns {
+			var sum string
+			q := fmt.Sprintf("SELECT count(*)::text || ':' || coalesce(sum(%s::numeric), 0)::text || ':' || md5(string_agg(%s::text, ',' ORDER BY %s)) FROM %s",
+				pgx.Identifier{c.Name}.Sanitize(), pgx.Identifier{c.Name}.Sanitize(), pgx.Identifier{c.Name}.Sanitize(), tc.Table.Quoted())
+			if err := db.Pool.QueryRow(ctx, q).Scan(&sum); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, tc.Table.String()+"."+c.Name+"="+sum)
+		}
+	}
+	return out
+}
+
 // afterSwap reports whether s comes after the swap step in the plan.
 func afterSwap(p *planner.Plan, s planner.Step) bool {
 	seen := false
@@ -185,7 +253,7 @@ func columnType(t *testing.T, ctx context.Context, pool *pgxpool.Pool, table, co
 // have work to do.
 func seed(t *testing.T, db *pgtest.DB, name string) {
 	sql := map[string]string{
-		"fk-chain-3-levels": `INSERT INTO tag_stats SELECT id, id FROM tags;
+		"fk-chain-3-levels": `INSERT INTO tag_stats (tag_id, uses) SELECT id, id FROM tags;
 			INSERT INTO tag_stat_snapshots (tag_id) SELECT tag_id FROM tag_stats, generate_series(1,3);
 			INSERT INTO taggings (tag_id, item_id) SELECT id, g FROM tags, generate_series(1,5) g;`,
 		"composite-fk": `INSERT INTO tenants SELECT generate_series(1,3);
@@ -196,9 +264,26 @@ func seed(t *testing.T, db *pgtest.DB, name string) {
 			INSERT INTO events (created_at, tag_id) SELECT date '2025-06-01' + (g * 7), 1 + g % 30 FROM generate_series(1,60) g;`,
 		"partitioned-target": `INSERT INTO measurements (taken_on, value) SELECT date '2025-06-01' + (g * 5), g FROM generate_series(1,80) g;`,
 		"weird-names": `INSERT INTO "Odd Schema"."Weird ""Quoted"" Table" ("Name") SELECT 'n' || g FROM generate_series(1,20) g;
-			INSERT INTO "Odd Schema"."Child 100%" SELECT g, 1 + g % 20 FROM generate_series(1,50) g;`,
+			INSERT INTO "Odd Schema"."Child 100%" ("Child Id", "Parent Id") SELECT g, 1 + g % 20 FROM generate_series(1,50) g;`,
 	}[name]
 	db.Exec(t, sql)
+}
+
+// moreRows writes rows after the cutover, with column lists: the widened
+// columns are now the tables' last ones.
+var moreRows = map[string]string{
+	"fk-chain-3-levels": `INSERT INTO tags (name) VALUES ('after-1'), ('after-2');
+		INSERT INTO tag_stats (tag_id, uses) SELECT id, 0 FROM tags WHERE name LIKE 'after-%';
+		INSERT INTO tag_stat_snapshots (tag_id) SELECT id FROM tags WHERE name LIKE 'after-%';
+		INSERT INTO taggings (tag_id, item_id) SELECT id, 99 FROM tags WHERE name LIKE 'after-%';
+		UPDATE taggings SET tag_id = 2, item_id = 5000 WHERE id = 3;`,
+	"composite-fk": `INSERT INTO tags (tenant_id, name) VALUES (2, 'after');
+		INSERT INTO items (tenant_id, tag_id) SELECT tenant_id, id FROM tags WHERE name = 'after';`,
+	"partitioned-child": `INSERT INTO tags (name) VALUES ('after');
+		INSERT INTO events (created_at, tag_id) SELECT date '2026-03-01', id FROM tags WHERE name = 'after';`,
+	"partitioned-target": `INSERT INTO measurements (taken_on, value) VALUES (date '2026-05-01', 1), (date '2025-02-01', 2);`,
+	"weird-names": `INSERT INTO "Odd Schema"."Weird ""Quoted"" Table" ("Name") VALUES ('after');
+		INSERT INTO "Odd Schema"."Child 100%" ("Child Id", "Parent Id") VALUES (1000, 21);`,
 }
 
 // schemaDump is pg_dump --schema-only of the test database, without the

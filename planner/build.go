@@ -15,14 +15,18 @@ type tableWork struct {
 
 // builder carries what the step renderers share.
 type builder struct {
-	snap   *catalog.Snapshot
-	work   []*tableWork
-	in     map[catalog.ColumnRef]bool
-	fks    []fkRef
-	views  []catalog.View
-	seqs   []SequenceChange
-	plan   *Plan
-	finds  findings
+	snap  *catalog.Snapshot
+	work  []*tableWork
+	in    map[catalog.ColumnRef]bool
+	fks   []fkRef
+	views []catalog.View
+	seqs  []SequenceChange
+	plan  *Plan
+	finds findings
+	// phase is the phase the shared renderers (indexes, constraints,
+	// verification) are rendering for: cutover, or unswap.
+	phase Phase
+	onto  copyRule
 	byName map[catalog.QName]*tableWork
 }
 

@@ -24,6 +24,14 @@ func oldName(col string) string    { return catalog.Derive(col, "_pgwiden_old") 
 func newObject(name string) string { return catalog.Derive(name, "_pgwiden_new") }
 func oldObject(name string) string { return catalog.Derive(name, "_pgwiden_old") }
 
+// backObject names the copy of a key, check or foreign key rebuilt on the
+// old column before a rollback swaps it back.
+func backObject(name string) string { return catalog.Derive(name, "_pgwiden_back") }
+
+// notNullCheck names the CHECK (col IS NOT NULL) that lets a swap back
+// restore NOT NULL on the old column without a scan.
+func notNullCheck(col string) string { return catalog.Derive(col, "_pgwiden_nn") }
+
 // syncFunction names the trigger function of one table. The hash of the
 // quoted table name keeps "a_b"."c" and "a"."b_c" apart.
 func syncFunction(t catalog.QName) catalog.QName {

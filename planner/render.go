@@ -13,7 +13,8 @@ func (b *builder) render() {
 func (b *builder) renderAll() error {
 	b.prepareSteps()
 	b.backfillSteps()
-	b.verifySteps()
+	b.phase, b.onto = Cutover, ontoShadow
+	b.verifySteps(shadowName, "read-only pass; must find 0 rows")
 	for _, w := range b.work {
 		if err := b.indexSteps(w); err != nil {
 			return err
@@ -30,5 +31,5 @@ func (b *builder) renderAll() error {
 	}
 	b.cleanupSteps()
 	b.rollbackSteps()
-	return nil
+	return b.unswapSteps()
 }

@@ -13,6 +13,9 @@ const (
 	Cutover  Phase = "cutover"
 	Cleanup  Phase = "cleanup"
 	Rollback Phase = "rollback"
+	// Unswap steps run before the rollback steps when a rollback comes
+	// after the swap: they swap the old columns back in.
+	Unswap Phase = "unswap"
 )
 
 // LockMode is the table lock a statement takes, as PostgreSQL names it.

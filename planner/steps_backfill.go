@@ -36,13 +36,16 @@ func (b *builder) backfillSteps() {
 	}
 }
 
-// verifySteps count rows whose shadow differs from the old column; the
-// cutover refuses to swap unless every count is zero.
-func (b *builder) verifySteps() {
+// verifySteps count rows whose two columns differ, where other names the
+// column compared with the live one: before the swap the shadow, which
+// must equal it; before a swap back the old column, which equals it only
+// while its values fit the old type. The phase refuses unless every count
+// is zero.
+func (b *builder) verifySteps(other func(string) string, note string) {
 	for _, w := range b.work {
 		var differs []string
 		for _, m := range w.cols {
-			differs = append(differs, catalog.Ident(shadowName(m.col.Name))+" IS DISTINCT FROM "+catalog.Ident(m.col.Name))
+			differs = append(differs, catalog.Ident(other(m.col.Name))+" IS DISTINCT FROM "+catalog.Ident(m.col.Name))
 		}
 		for _, l := range w.leaves {
 			key := batchKey(l)
@@ -51,8 +54,8 @@ func (b *builder) verifySteps() {
 			}
 			q := "SELECT count(*) FROM " + l.Name.Quoted() + " WHERE " + rangeSlot + " AND (" + strings.Join(differs, " OR ") + ")"
 			bt := keyset(l, key, q)
-			b.add(Step{ID: "cutover/verify/" + l.Name.String(), Phase: Cutover, Table: l.Name, SQL: bt.Next, Batch: bt,
-				Lock: AccessShare, InTx: true, Note: "read-only pass; must find 0 rows"})
+			b.add(Step{ID: string(b.phase) + "/verify/" + l.Name.String(), Phase: b.phase, Table: l.Name, SQL: bt.Next, Batch: bt,
+				Lock: AccessShare, InTx: true, Note: note})
 		}
 	}
 }

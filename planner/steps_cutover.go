@@ -8,14 +8,27 @@ import (
 	"github.com/pgwiden/pgwiden/catalog"
 )
 
-// renames maps the closure columns of a table to their shadow columns.
-func (w *tableWork) renames() map[string]string {
+// renames maps the closure columns of a table to the columns the copies
+// are built on (the shadows, or the old columns before a swap back).
+func (b *builder) renames(w *tableWork) map[string]string {
 	m := map[string]string{}
 	for _, c := range w.cols {
-		m[c.col.Name] = shadowName(c.col.Name)
+		m[c.col.Name] = b.onto.col(c.col.Name)
 	}
 	return m
 }
+
+// copyRule says onto what the cutover (or the swap back) builds its copies
+// of indexes and constraints, and how it names them.
+type copyRule struct {
+	col  func(string) string
+	name func(string) string
+}
+
+var (
+	ontoShadow = copyRule{col: shadowName, name: newObject}
+	ontoOld    = copyRule{col: oldName, name: backObject}
+)
 
 // closureIndexes lists the table's own (not partition-cloned) valid indexes
 // that use a closure column anywhere: key, INCLUDE, expression or predicate.
@@ -37,7 +50,7 @@ func (b *builder) closureIndexes(w *tableWork) []catalog.Index {
 func (b *builder) indexSteps(w *tableWork) error {
 	for _, ix := range b.closureIndexes(w) {
 		if w.t.Kind != "partitioned" {
-			if err := b.concurrentIndex(w.t, ix, w.renames()); err != nil {
+			if err := b.concurrentIndex(w.t, ix, b.renames(w)); err != nil {
 				return err
 			}
 			continue
@@ -50,12 +63,12 @@ func (b *builder) indexSteps(w *tableWork) error {
 }
 
 func (b *builder) concurrentIndex(t *catalog.Table, ix catalog.Index, rename map[string]string) error {
-	sql, err := rebuildIndex(t.Name, ix, "CONCURRENTLY ", rename)
+	name := catalog.QName{Schema: t.Name.Schema, Name: b.onto.name(ix.Name)}
+	sql, err := rebuildIndex(t.Name, ix, "CONCURRENTLY ", name.Name, rename)
 	if err != nil {
 		return err
 	}
-	name := catalog.QName{Schema: t.Name.Schema, Name: newObject(ix.Name)}
-	b.add(Step{ID: "cutover/index/" + name.String(), Phase: Cutover, Table: t.Name, SQL: sql,
+	b.add(Step{ID: string(b.phase) + "/index/" + name.String(), Phase: b.phase, Table: t.Name, SQL: sql,
 		Lock: ShareUpdateExclusive, InTx: false, Probe: probeIndex, ProbeArgs: []any{name.Quoted()},
 		Note: "writes continue; an INVALID leftover of an interrupted build is dropped and rebuilt"})
 	return nil
@@ -68,27 +81,27 @@ func (b *builder) partitionedIndex(w *tableWork, ix catalog.Index) error {
 		if lix == nil {
 			return fmt.Errorf("partition %s has no index attached to %s", l.Name, ix.Name)
 		}
-		if err := b.concurrentIndex(l, *lix, w.renames()); err != nil {
+		if err := b.concurrentIndex(l, *lix, b.renames(w)); err != nil {
 			return err
 		}
-		children = append(children, catalog.QName{Schema: l.Name.Schema, Name: newObject(lix.Name)})
+		children = append(children, catalog.QName{Schema: l.Name.Schema, Name: b.onto.name(lix.Name)})
 	}
 	if ix.Constraint != "" {
 		return nil // the swap's ADD CONSTRAINT on the parent adopts them
 	}
 	// The parent index comes after its children so that a rollback, which
 	// runs in reverse, drops it (and with it the attached children) first.
-	parent := catalog.QName{Schema: w.t.Name.Schema, Name: newObject(ix.Name)}
-	sql, err := rebuildIndex(w.t.Name, ix, "", w.renames())
+	parent := catalog.QName{Schema: w.t.Name.Schema, Name: b.onto.name(ix.Name)}
+	sql, err := rebuildIndex(w.t.Name, ix, "", parent.Name, b.renames(w))
 	if err != nil {
 		return err
 	}
 	sql = strings.Replace(sql, " ON "+w.t.Name.Quoted(), " ON ONLY "+w.t.Name.Quoted(), 1)
-	b.add(Step{ID: "cutover/index/" + parent.String(), Phase: Cutover, Table: w.t.Name, SQL: sql,
+	b.add(Step{ID: string(b.phase) + "/index/" + parent.String(), Phase: b.phase, Table: w.t.Name, SQL: sql,
 		Lock: Share, InTx: true, Probe: probeIndexExists, ProbeArgs: []any{parent.Quoted()},
 		Note: "ON ONLY: an empty parent index, valid once every partition's index is attached; no scan"})
 	for _, child := range children {
-		b.add(Step{ID: "cutover/index-attach/" + child.String(), Phase: Cutover, Table: w.t.Name,
+		b.add(Step{ID: string(b.phase) + "/index-attach/" + child.String(), Phase: b.phase, Table: w.t.Name,
 			SQL:  "ALTER INDEX " + parent.Quoted() + " ATTACH PARTITION " + child.Quoted(),
 			Lock: ShareUpdateExclusive, InTx: true, Probe: probeIndexAttached, ProbeArgs: []any{child.Quoted()}})
 	}
@@ -110,9 +123,9 @@ func childIndex(l *catalog.Table, p catalog.QName) *catalog.Index {
 	return nil
 }
 
-// rebuildIndex renders CREATE INDEX for the copy of ix on the shadow
-// columns, keeping method, opclasses, INCLUDE and predicate.
-func rebuildIndex(t catalog.QName, ix catalog.Index, how string, rename map[string]string) (string, error) {
+// rebuildIndex renders CREATE INDEX name for a copy of ix with its columns
+// renamed, keeping method, opclasses, INCLUDE and predicate.
+func rebuildIndex(t catalog.QName, ix catalog.Index, how, name string, rename map[string]string) (string, error) {
 	tail, unique, err := indexTail(ix.Def)
 	if err == nil {
 		tail, err = renameColumns(tail, rename)
@@ -124,7 +137,7 @@ func rebuildIndex(t catalog.QName, ix catalog.Index, how string, rename map[stri
 	if unique {
 		u = "UNIQUE "
 	}
-	return "CREATE " + u + "INDEX " + how + catalog.Ident(newObject(ix.Name)) + " ON " + t.Quoted() + " " + tail, nil
+	return "CREATE " + u + "INDEX " + how + catalog.Ident(name) + " ON " + t.Quoted() + " " + tail, nil
 }
 
 // checkSteps copies CHECK constraints onto the shadow columns as NOT VALID,
@@ -134,11 +147,11 @@ func (b *builder) checkSteps(w *tableWork) error {
 		if con.Type != catalog.ConCheck || con.Inherited || !b.usesClosure(w, con.Columns) {
 			continue
 		}
-		def, err := renameColumns(strings.TrimSuffix(con.Def, " NOT VALID"), w.renames())
+		def, err := renameColumns(strings.TrimSuffix(con.Def, " NOT VALID"), b.renames(w))
 		if err != nil {
 			return fmt.Errorf("constraint %s: %w", con.Name, err)
 		}
-		b.addConstraint(w.t.Name, newObject(con.Name), def, con.Validated)
+		b.addConstraint(w.t.Name, b.onto.name(con.Name), def, con.Validated)
 	}
 	return nil
 }
@@ -151,20 +164,21 @@ func (b *builder) addConstraint(t catalog.QName, name, def string, validate bool
 	if strings.HasPrefix(def, "FOREIGN KEY") {
 		lock = ShareRowExclusive
 	}
-	b.add(Step{ID: "cutover/constraint/" + id, Phase: Cutover, Table: t,
+	b.add(Step{ID: string(b.phase) + "/constraint/" + id, Phase: b.phase, Table: t,
 		SQL:  "ALTER TABLE " + t.Quoted() + " ADD CONSTRAINT " + catalog.Ident(name) + " " + def + " NOT VALID",
 		Lock: lock, InTx: true, Probe: probeCon, ProbeArgs: []any{t.Quoted(), name}, Note: "NOT VALID: no scan while the lock is held"})
 	if validate {
-		b.add(Step{ID: "cutover/validate/" + id, Phase: Cutover, Table: t,
+		b.add(Step{ID: string(b.phase) + "/validate/" + id, Phase: b.phase, Table: t,
 			SQL:  "ALTER TABLE " + t.Quoted() + " VALIDATE CONSTRAINT " + catalog.Ident(name),
 			Lock: ShareUpdateExclusive, InTx: true, Probe: probeConValid, ProbeArgs: []any{t.Quoted(), name},
 			Note: "scans the table; reads and writes continue"})
 	}
 }
 
-// fkDef renders a foreign key on the new columns: closure columns on
-// either side are replaced by their shadows, the rest stays.
-func (b *builder) fkDef(fk fkRef) (string, error) {
+// fkDef renders a foreign key with the closure columns on either side
+// renamed by to (to their shadows, or back to the old columns); the other
+// columns stay.
+func (b *builder) fkDef(fk fkRef, to func(string) string) (string, error) {
 	tail, err := fkTail(fk.con.Def)
 	if err != nil {
 		return "", fmt.Errorf("constraint %s: %w", fk.con.Name, err)
@@ -174,7 +188,7 @@ func (b *builder) fkDef(fk fkRef) (string, error) {
 		for i, c := range cols {
 			out[i] = c
 			if b.in[catalog.ColumnRef{Table: t, Column: c}] {
-				out[i] = shadowName(c)
+				out[i] = to(c)
 			}
 		}
 		return catalog.Idents(out)
@@ -195,16 +209,16 @@ func (b *builder) fkSteps() error {
 		if b.refPartitioned(fk) {
 			continue
 		}
-		def, err := b.fkDef(fk)
+		def, err := b.fkDef(fk, b.onto.col)
 		if err != nil {
 			return err
 		}
 		if fk.table.Kind != "partitioned" {
-			b.addConstraint(fk.table.Name, newObject(fk.con.Name), def, fk.con.Validated)
+			b.addConstraint(fk.table.Name, b.onto.name(fk.con.Name), def, fk.con.Validated)
 			continue
 		}
 		for _, l := range leaves(b.snap, fk.table) {
-			b.addConstraint(l.Name, newObject(fk.con.Name), def, fk.con.Validated)
+			b.addConstraint(l.Name, b.onto.name(fk.con.Name), def, fk.con.Validated)
 		}
 	}
 	return nil

@@ -14,6 +14,19 @@ import (
 // either gets them all within lock_timeout or holds none and retries; after
 // that it only changes the catalog: no statement in it scans a table.
 func (b *builder) swapSteps() error {
+	sql, err := b.swapSQL(forward)
+	if err != nil {
+		return err
+	}
+	b.add(Step{ID: "cutover/swap", Phase: Cutover, SQL: sql, Lock: AccessExclusive, InTx: true,
+		Note: "one transaction, catalog changes only; never waits longer than lock_timeout, retried with backoff"})
+	b.validateDeferredFKs(Cutover, "cutover/validate/")
+	return nil
+}
+
+// swapSQL renders the swap in direction d: forward at cutover, backward
+// when a rollback after cutover swaps the old columns back in.
+func (b *builder) swapSQL(d direction) (string, error) {
 	var s stmts
 	s.add("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", b.lockList())
 	b.dropViews(&s)
@@ -26,28 +39,81 @@ func (b *builder) swapSteps() error {
 		}
 	}
 	for _, w := range b.work {
-		b.swapColumns(&s, w)
+		b.swapColumns(&s, w, d)
 	}
 	for _, w := range b.work {
-		b.swapIndexes(&s, w)
+		b.swapIndexes(&s, w, d)
 		for _, con := range b.closureConstraints(w) {
 			if con.Type == catalog.ConCheck {
-				s.add("ALTER TABLE %s RENAME CONSTRAINT %s TO %s", w.t.Name.Quoted(), catalog.Ident(newObject(con.Name)), catalog.Ident(con.Name))
+				s.add("ALTER TABLE %s RENAME CONSTRAINT %s TO %s", w.t.Name.Quoted(), catalog.Ident(d.copy(con.Name)), catalog.Ident(con.Name))
 			}
 		}
 	}
-	if err := b.swapFKs(&s); err != nil {
-		return err
+	if err := b.swapFKs(&s, d); err != nil {
+		return "", err
 	}
 	b.createViews(&s)
 	for _, w := range b.work {
-		b.reverseSync(&s, w)
+		b.syncFunction(&s, w, d)
 	}
 	b.touchTriggerFunctions(&s)
-	b.add(Step{ID: "cutover/swap", Phase: Cutover, SQL: s.String(), Lock: AccessExclusive, InTx: true,
-		Note: "one transaction, catalog changes only; never waits longer than lock_timeout, retried with backoff"})
-	b.validateDeferredFKs()
-	return nil
+	return s.String(), nil
+}
+
+// direction names the columns and objects a swap exchanges. Forward, the
+// live column retires as <col>_pgwiden_old and the shadow <col>_pgwiden_new
+// takes its name, with the indexes and constraints built on it (named
+// *_pgwiden_new). Backward, the live (bigint) column goes back to being
+// <col>_pgwiden_new and <col>_pgwiden_old returns, with the copies of its
+// key constraints rebuilt before the swap back (named *_pgwiden_back).
+type direction bool
+
+const (
+	forward  direction = false
+	backward direction = true
+)
+
+// retire is the name the live column takes; promote the column that
+// becomes live.
+func (d direction) retire(col string) string {
+	if d == backward {
+		return shadowName(col)
+	}
+	return oldName(col)
+}
+
+func (d direction) promote(col string) string {
+	if d == backward {
+		return oldName(col)
+	}
+	return shadowName(col)
+}
+
+// copy names the index or constraint built ahead of the swap on the
+// column being promoted.
+func (d direction) copy(name string) string {
+	if d == backward {
+		return backObject(name)
+	}
+	return newObject(name)
+}
+
+// spare names a plain index kept for the other direction: forward the old
+// column's index retires under *_pgwiden_old, backward the bigint
+// column's goes back to *_pgwiden_new.
+func (d direction) spare(name string) string {
+	if d == backward {
+		return newObject(name)
+	}
+	return oldObject(name)
+}
+
+// promoted names the plain index that takes the original name.
+func (d direction) promoted(name string) string {
+	if d == backward {
+		return oldObject(name)
+	}
+	return newObject(name)
 }
 
 // stmts collects the statements of a script.
@@ -94,27 +160,34 @@ func (b *builder) closureConstraints(w *tableWork) []catalog.Constraint {
 	return out
 }
 
-// swapColumns renames old and shadow columns and moves what belongs to the
-// column: default, NOT NULL, sequence ownership, identity.
-func (b *builder) swapColumns(s *stmts, w *tableWork) {
+// swapColumns renames the two columns and moves what belongs to the live
+// one: default, NOT NULL, sequence ownership, identity.
+func (b *builder) swapColumns(s *stmts, w *tableWork, d direction) {
 	t := w.t.Name.Quoted()
 	for _, m := range w.cols {
-		col, old := catalog.Ident(m.col.Name), catalog.Ident(oldName(m.col.Name))
-		s.add("ALTER TABLE %s RENAME COLUMN %s TO %s", t, col, old)
-		s.add("ALTER TABLE %s RENAME COLUMN %s TO %s", t, catalog.Ident(shadowName(m.col.Name)), col)
+		col, retired := catalog.Ident(m.col.Name), catalog.Ident(d.retire(m.col.Name))
+		s.add("ALTER TABLE %s RENAME COLUMN %s TO %s", t, col, retired)
+		s.add("ALTER TABLE %s RENAME COLUMN %s TO %s", t, catalog.Ident(d.promote(m.col.Name)), col)
+		if m.col.NotNull && d == backward {
+			// The validated CHECK built before the swap back proves it:
+			// SET NOT NULL skips its scan, and the check can go. (Before
+			// the identity: an identity column must be NOT NULL.)
+			s.add("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", t, col)
+			s.add("ALTER TABLE %s DROP CONSTRAINT %s", t, catalog.Ident(notNullCheck(m.col.Name)))
+		}
 		switch {
 		case m.col.Identity != "":
-			b.moveIdentity(s, w.t.Name, m.col)
+			b.moveIdentity(s, w.t.Name, m.col, d)
 		case m.col.Default != "":
-			s.add("ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT, ALTER COLUMN %s SET DEFAULT %s", t, old, col, m.col.Default)
-		case m.col.NotNull:
+			s.add("ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT, ALTER COLUMN %s SET DEFAULT %s", t, retired, col, m.col.Default)
+		case m.col.NotNull && d == forward:
 			s.add("ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", t, col)
 		}
-		if m.col.NotNull {
+		if m.col.NotNull && d == forward {
 			// The old column follows the new one only while values fit,
 			// NULL beyond: it must accept NULL from now on. (After the
 			// identity is gone: an identity column must stay NOT NULL.)
-			s.add("ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL", t, old)
+			s.add("ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL", t, retired)
 		}
 		if seq := b.ownedSequence(w.t.Name, m.col); seq != nil {
 			// Without this, cleanup's DROP COLUMN would drop the sequence.
@@ -140,7 +213,7 @@ func (b *builder) ownedSequence(t catalog.QName, c *catalog.Column) *catalog.QNa
 // setval is used rather than START WITH so the sequence's definition stays
 // what it was. DDL takes no parameters, hence the DO block; "%" in names is
 // doubled because format() reads it.
-func (b *builder) moveIdentity(s *stmts, t catalog.QName, c *catalog.Column) {
+func (b *builder) moveIdentity(s *stmts, t catalog.QName, c *catalog.Column, d direction) {
 	seq := b.snap.Sequence(*c.Sequence)
 	if seq == nil { // not readable: keep PostgreSQL's defaults
 		seq = &catalog.Sequence{Name: *c.Sequence, Start: 1, Increment: 1, Min: 1, Cache: 1}
@@ -153,7 +226,7 @@ func (b *builder) moveIdentity(s *stmts, t catalog.QName, c *catalog.Column) {
 	if seq.Cycle {
 		opts += " CYCLE"
 	}
-	old := catalog.Ident(oldName(c.Name))
+	old := catalog.Ident(d.retire(c.Name))
 	s.add(`DO $pgwiden$
 DECLARE v bigint;
 BEGIN

@@ -12,12 +12,12 @@ import (
 // first, so that the constraint then added on the parent adopts them (it
 // only adopts a partition index that already backs a constraint; any other
 // it would rebuild, under the lock).
-func (b *builder) swapIndexes(s *stmts, w *tableWork) {
+func (b *builder) swapIndexes(s *stmts, w *tableWork, d direction) {
 	t := w.t.Name
 	for _, ix := range b.closureIndexes(w) {
 		con := findConstraint(w.t, ix.Constraint)
 		if con == nil {
-			renameIndex(s, t.Schema, ix.Name)
+			renameIndex(s, t.Schema, ix.Name, d)
 		}
 		if w.t.Kind == "partitioned" {
 			for _, l := range w.leaves {
@@ -25,9 +25,9 @@ func (b *builder) swapIndexes(s *stmts, w *tableWork) {
 				switch {
 				case lix == nil:
 				case con == nil:
-					renameIndex(s, l.Name.Schema, lix.Name)
+					renameIndex(s, l.Name.Schema, lix.Name, d)
 				default:
-					addKeyUsingIndex(s, l.Name, lix.Constraint, con, newObject(lix.Name))
+					addKeyUsingIndex(s, l.Name, lix.Constraint, con, d.copy(lix.Name))
 				}
 			}
 			if con != nil {
@@ -36,15 +36,16 @@ func (b *builder) swapIndexes(s *stmts, w *tableWork) {
 			continue
 		}
 		if con != nil {
-			addKeyUsingIndex(s, t, con.Name, con, newObject(ix.Name))
+			addKeyUsingIndex(s, t, con.Name, con, d.copy(ix.Name))
 		}
 	}
 }
 
-// renameIndex gives the new index the name of the old one.
-func renameIndex(s *stmts, schema, name string) {
-	s.add("ALTER INDEX %s RENAME TO %s", qn(schema, name), catalog.Ident(oldObject(name)))
-	s.add("ALTER INDEX %s RENAME TO %s", qn(schema, newObject(name)), catalog.Ident(name))
+// renameIndex gives the promoted column's index the original name and
+// keeps the other under its spare name.
+func renameIndex(s *stmts, schema, name string, d direction) {
+	s.add("ALTER INDEX %s RENAME TO %s", qn(schema, name), catalog.Ident(d.spare(name)))
+	s.add("ALTER INDEX %s RENAME TO %s", qn(schema, d.promoted(name)), catalog.Ident(name))
 }
 
 // addKeyUsingIndex re-adds a primary key or unique constraint of the kind
@@ -79,27 +80,31 @@ func deferrable(def string) string {
 	return ""
 }
 
-// swapFKs gives the new foreign keys their original names, adds the
-// partitioned parents' keys (adopting the partitions' validated ones), and
-// adds, NOT VALID, the keys that reference a partitioned table's new key.
-func (b *builder) swapFKs(s *stmts) error {
+// swapFKs gives the foreign keys built ahead of the swap their original
+// names, adds the partitioned parents' keys (adopting the partitions'
+// validated ones), and adds, NOT VALID, the keys that reference a
+// partitioned table's key, which only exists from this transaction on.
+func (b *builder) swapFKs(s *stmts, d direction) error {
 	for _, fk := range b.fks {
 		t, name := fk.table.Name.Quoted(), catalog.Ident(fk.con.Name)
-		def, err := b.fkDef(fk)
-		if err != nil {
-			return err
+		def := strings.TrimSuffix(fk.con.Def, " NOT VALID")
+		if d == forward {
+			var err error
+			if def, err = b.fkDef(fk, shadowName); err != nil {
+				return err
+			}
+			def = b.afterSwap(def)
 		}
-		def = b.afterSwap(def)
 		switch {
 		case b.refPartitioned(fk):
 			s.add("ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID", t, name, def)
 		case fk.table.Kind == "partitioned":
 			for _, l := range leaves(b.snap, fk.table) {
-				s.add("ALTER TABLE %s RENAME CONSTRAINT %s TO %s", l.Name.Quoted(), catalog.Ident(newObject(fk.con.Name)), name)
+				s.add("ALTER TABLE %s RENAME CONSTRAINT %s TO %s", l.Name.Quoted(), catalog.Ident(d.copy(fk.con.Name)), name)
 			}
 			s.add("ALTER TABLE %s ADD CONSTRAINT %s %s", t, name, def)
 		default:
-			s.add("ALTER TABLE %s RENAME CONSTRAINT %s TO %s", t, catalog.Ident(newObject(fk.con.Name)), name)
+			s.add("ALTER TABLE %s RENAME CONSTRAINT %s TO %s", t, catalog.Ident(d.copy(fk.con.Name)), name)
 		}
 	}
 	return nil
@@ -116,12 +121,12 @@ func (b *builder) afterSwap(def string) string {
 	return def
 }
 
-// validateDeferredFKs validates, after the swap, the keys added inside it.
-func (b *builder) validateDeferredFKs() {
+// validateDeferredFKs validates, after a swap, the keys added inside it.
+func (b *builder) validateDeferredFKs(phase Phase, prefix string) {
 	for _, fk := range b.fks {
 		if b.refPartitioned(fk) && fk.con.Validated {
 			t := fk.table.Name
-			b.add(Step{ID: "cutover/validate/" + t.String() + "." + fk.con.Name, Phase: Cutover, Table: t,
+			b.add(Step{ID: prefix + t.String() + "." + fk.con.Name, Phase: phase, Table: t,
 				SQL:  "ALTER TABLE " + t.Quoted() + " VALIDATE CONSTRAINT " + catalog.Ident(fk.con.Name),
 				Lock: ShareUpdateExclusive, InTx: true, Probe: probeConValid, ProbeArgs: []any{t.Quoted(), fk.con.Name},
 				Note: "scans the table; reads and writes continue"})
@@ -160,14 +165,20 @@ func (b *builder) createViews(s *stmts) {
 	}
 }
 
-// reverseSync turns the sync trigger around: the old column now follows the
-// new one, so a rollback after cutover finds it current. Values beyond the
-// old type's range become NULL; rollback refuses in that case.
-func (b *builder) reverseSync(s *stmts, w *tableWork) {
+// syncFunction points the sync trigger at the new pair of columns. After
+// the forward swap the old column follows the new one, so a rollback after
+// cutover finds it current; values beyond the old type's range become NULL,
+// and such a rollback refuses. After the swap back, the shadow follows the
+// old column again, as after prepare.
+func (b *builder) syncFunction(s *stmts, w *tableWork, d direction) {
 	var body strings.Builder
 	for _, m := range w.cols {
-		limit, _ := catalog.TypeMax(m.col.Type)
 		col := catalog.Ident(m.col.Name)
+		if d == backward {
+			body.WriteString("  NEW." + catalog.Ident(shadowName(m.col.Name)) + " := NEW." + col + ";\n")
+			continue
+		}
+		limit, _ := catalog.TypeMax(m.col.Type)
 		body.WriteString("  NEW." + catalog.Ident(oldName(m.col.Name)) + " := CASE WHEN NEW." + col +
 			" BETWEEN " + itoa(-limit-1) + " AND " + itoa(limit) + " THEN NEW." + col + " END;\n")
 	}

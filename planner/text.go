@@ -96,7 +96,7 @@ func (pw *printer) steps(steps []Step) {
 	for _, s := range steps {
 		if s.Phase != phase {
 			phase, n = s.Phase, 0
-			pw.printf("\n== %s ==\n", strings.ToUpper(string(phase)))
+			pw.printf("\n== %s ==\n", phaseTitle(phase))
 		}
 		n++
 		lock := string(s.Lock)
@@ -136,4 +136,14 @@ func size(n int64) string {
 		u++
 	}
 	return fmt.Sprintf("%.0f %s", f, units[u])
+}
+
+func phaseTitle(p Phase) string {
+	switch p {
+	case Rollback:
+		return "ROLLBACK (before the swap; after it, the swap back below runs first)"
+	case Unswap:
+		return "ROLLBACK AFTER CUTOVER: SWAP BACK (then the rollback steps above)"
+	}
+	return strings.ToUpper(string(p))
 }

@@ -1,0 +1,218 @@
+package migrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/pgwiden/pgwiden/internal/pgerr"
+	"github.com/pgwiden/pgwiden/planner"
+	"github.com/pgwiden/pgwiden/state"
+	"github.com/pgwiden/pgwiden/throttle"
+)
+
+// Backfill copies old to shadow for the rows that existed before prepare,
+// table by table, in keyset batches. Each batch is one short transaction
+// that also commits its checkpoint: killed at any instant, the next run
+// resumes after the last committed batch, with nothing skipped and
+// nothing done twice. Ctrl-C (ctx) stops it between batches.
+func (m *Migrator) Backfill(ctx context.Context, t planner.Target) error {
+	r, err := m.open(ctx, t)
+	if err != nil {
+		return err
+	}
+	defer r.close(ctx)
+	if err := r.require(t, []state.Phase{state.PhasePrepared, state.PhaseBackfilling}, "prepare"); err != nil {
+		return alreadyPast(r, err, "backfill")
+	}
+	if err := r.checkTriggerRights(ctx); err != nil {
+		return err
+	}
+	if err := r.setPhase(ctx, state.PhaseBackfilling); err != nil {
+		return err
+	}
+	for _, s := range r.steps(planner.Backfill) {
+		if err := r.walk(ctx, s, r.copyBatch); err != nil {
+			return r.fail(ctx, fmt.Errorf("backfill %s: %w", s.Table, err))
+		}
+	}
+	return r.setPhase(ctx, state.PhaseBackfilled)
+}
+
+// alreadyPast turns "this phase is behind us" into a no-op that says so,
+// and passes any other phase-order error on.
+func alreadyPast(r *run, err error, phase string) error {
+	var pe *PhaseOrderError
+	if errors.As(err, &pe) && r.job != nil && past(r.job.Phase, phase) {
+		r.log.Info().Str("phase", string(r.job.Phase)).Msg(phase + " is already done")
+		return nil
+	}
+	return err
+}
+
+// past reports whether phase p comes after the command phase.
+func past(p state.Phase, phase string) bool {
+	order := map[state.Phase]int{state.PhasePreparing: 0, state.PhasePrepared: 1, state.PhaseBackfilling: 1,
+		state.PhaseBackfilled: 2, state.PhaseCuttingOver: 2, state.PhaseCutOver: 3, state.PhaseCleaningUp: 3, state.PhaseDone: 4}
+	need := map[string]int{"prepare": 1, "backfill": 2, "cutover": 3, "cleanup": 4}
+	n, ok := order[p]
+	return ok && n >= need[phase]
+}
+
+// checkTriggerRights refuses --disable-user-triggers without superuser:
+// session_replication_role is superuser-only.
+func (r *run) checkTriggerRights(ctx context.Context) error {
+	if !r.m.cfg.DisableUserTriggers {
+		return nil
+	}
+	var super bool
+	if err := r.m.pool.QueryRow(ctx, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user").Scan(&super); err != nil {
+		return err
+	}
+	if !super {
+		return errors.New("--disable-user-triggers needs a superuser (it sets session_replication_role): run without it and let the triggers fire, or disable them yourself")
+	}
+	return nil
+}
+
+// batchFunc runs one batch inside tx and reports the rows it changed.
+type batchFunc func(ctx context.Context, tx pgx.Tx, s planner.Step, stmt string, args []any) (int64, error)
+
+// walk runs a batched step from its checkpoint to the end of the table.
+func (r *run) walk(ctx context.Context, s planner.Step, do batchFunc) error {
+	task, err := r.m.st.EnsureTask(ctx, r.job.ID, s.ID, s.Table.String(), s.Batch.Estimate)
+	if err != nil || task.Done {
+		return err
+	}
+	p := Progress{Step: s.ID, Table: s.Table.String(), Estimate: s.Batch.Estimate, Copied: task.RowsDone, Started: time.Now()}
+	cursor := task.Cursor
+	var last throttle.BatchOutcome
+	for batch := 1; ; batch++ {
+		if err := ctx.Err(); err != nil {
+			return err // Ctrl-C: stop between batches
+		}
+		d, err := r.m.gov.Next(ctx, last)
+		if err != nil {
+			return err
+		}
+		if h := r.m.hooks.BeforeBatch; h != nil {
+			if err := h(ctx, s.ID, batch); err != nil {
+				return err
+			}
+		}
+		start := time.Now()
+		// The batch runs to its end even if Ctrl-C comes meanwhile: a
+		// short transaction, and the stop happens cleanly after it.
+		res, err := r.batch(context.WithoutCancel(ctx), s, cursor, d.Rows, do)
+		last = throttle.BatchOutcome{Rows: int(res.scanned), Took: time.Since(start), Err: err}
+		if err != nil {
+			return err
+		}
+		p.Batches, p.Scanned, p.Copied, p.Elapsed, p.Throttled = batch, p.Scanned+res.scanned, p.Copied+res.changed, time.Since(p.Started), d.Reason
+		p.Done = res.done
+		r.report(p)
+		if res.done {
+			return nil
+		}
+		cursor = res.bound
+	}
+}
+
+type batchResult struct {
+	bound            []string
+	scanned, changed int64
+	done             bool
+}
+
+// batch runs one batch with retries: find the batch's last key, run the
+// statement on (cursor, bound], record bound as the checkpoint, commit.
+func (r *run) batch(ctx context.Context, s planner.Step, cursor []string, size int, do batchFunc) (batchResult, error) {
+	var res batchResult
+	err := pgerr.Do(ctx, r.m.cfg.Retry, r.log, s.ID+" batch", func(ctx context.Context, _ int) error {
+		return pgx.BeginFunc(ctx, r.m.pool, func(tx pgx.Tx) error {
+			var err error
+			res, err = r.batchTx(ctx, tx, s, cursor, size, do)
+			return err
+		})
+	})
+	return res, err
+}
+
+func (r *run) batchTx(ctx context.Context, tx pgx.Tx, s planner.Step, cursor []string, size int, do batchFunc) (batchResult, error) {
+	var res batchResult
+	if err := setLocal(ctx, tx, r.m.cfg.LockTimeout, r.m.cfg.StatementTimeout); err != nil {
+		return res, err
+	}
+	if r.m.cfg.DisableUserTriggers && s.Phase == planner.Backfill {
+		if _, err := tx.Exec(ctx, "SET LOCAL session_replication_role = replica"); err != nil {
+			return res, err
+		}
+	}
+	boundSQL, stmt, args := s.Batch.FirstBound, s.Batch.First, []any{}
+	if cursor != nil {
+		boundSQL, stmt, args = s.Batch.NextBound, s.Batch.Next, anys(cursor)
+	}
+	bound, n, err := readBound(ctx, tx, boundSQL, append(args, size), len(s.Batch.Key))
+	if err != nil {
+		return res, err
+	}
+	if bound == nil {
+		res.done = true
+		return res, r.m.st.FinishTask(ctx, tx, r.job.ID, s.ID)
+	}
+	changed, err := do(ctx, tx, s, stmt, append(args, anys(bound)...))
+	if err != nil {
+		return res, err
+	}
+	if err := r.m.st.Advance(ctx, tx, r.job.ID, s.ID, bound, changed); err != nil {
+		return res, err
+	}
+	return batchResult{bound: bound, scanned: n, changed: changed}, nil
+}
+
+// readBound reads the last key of the next batch (as text) and the batch's
+// row count; a nil bound means the table is done.
+func readBound(ctx context.Context, tx pgx.Tx, sql string, args []any, keys int) ([]string, int64, error) {
+	rows, err := tx.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return nil, 0, rows.Err()
+	}
+	bound := make([]string, keys)
+	dest := make([]any, keys+1)
+	for i := range bound {
+		dest[i] = &bound[i]
+	}
+	var n int64
+	dest[keys] = &n
+	if err := rows.Scan(dest...); err != nil {
+		return nil, 0, err
+	}
+	return bound, n, rows.Err()
+}
+
+// copyBatch is the backfill's batch: the UPDATE itself.
+func (r *run) copyBatch(ctx context.Context, tx pgx.Tx, s planner.Step, stmt string, args []any) (int64, error) {
+	tag, err := tx.Exec(ctx, "/* pgwiden "+sanitizeComment(s.ID)+" */ "+stmt, args...)
+	return tag.RowsAffected(), err
+}
+
+func (r *run) report(p Progress) {
+	if r.m.OnProgress != nil {
+		r.m.OnProgress(p)
+	}
+}
+
+func anys(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}

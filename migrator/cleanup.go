@@ -1,0 +1,49 @@
+package migrator
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pgwiden/pgwiden/planner"
+	"github.com/pgwiden/pgwiden/state"
+)
+
+// Cleanup drops what the cutover kept for a rollback: the old columns, the
+// triggers and their functions. After it the migration cannot be rolled
+// back; the CLI asks for confirmation first.
+func (m *Migrator) Cleanup(ctx context.Context, t planner.Target) error {
+	r, err := m.open(ctx, t)
+	if err != nil {
+		return err
+	}
+	defer r.close(ctx)
+	if r.job == nil {
+		return m.finished(ctx, t, "cleanup")
+	}
+	if err := r.require(t, []state.Phase{state.PhaseCutOver, state.PhaseCleaningUp}, "cutover"); err != nil {
+		return err
+	}
+	if err := r.setPhase(ctx, state.PhaseCleaningUp); err != nil {
+		return err
+	}
+	for _, s := range r.steps(planner.Cleanup) {
+		if err := r.step(ctx, s); err != nil {
+			return r.fail(ctx, fmt.Errorf("cleanup %s: %w", t, err))
+		}
+	}
+	return r.setPhase(ctx, state.PhaseDone)
+}
+
+// finished explains a command run for a target with no active migration:
+// either the last one ended (no-op) or there never was one.
+func (m *Migrator) finished(ctx context.Context, t planner.Target, cmd string) error {
+	last, err := m.st.Last(ctx, t)
+	if err != nil {
+		return err
+	}
+	if last == nil {
+		return &PhaseOrderError{Target: t, Run: "prepare"}
+	}
+	m.log.Info().Str("target", t.String()).Str("phase", string(last.Phase)).Msgf("%s: the last migration of this column is %s; nothing to do", cmd, phaseWords(last.Phase))
+	return nil
+}

@@ -1,0 +1,78 @@
+package migrator
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/pgwiden/pgwiden/internal/pgerr"
+	"github.com/pgwiden/pgwiden/throttle"
+)
+
+// Config is how a migrator behaves; DefaultConfig gives the defaults the CLI
+// flags show.
+type Config struct {
+	// LockTimeout bounds every wait for a table lock, so the application
+	// is never queued behind pgwiden for longer.
+	LockTimeout time.Duration
+	// StatementTimeout bounds catalog-only statements (not index builds or
+	// validation, which scan tables).
+	StatementTimeout time.Duration
+	// BatchSize and MaxRate (rows/s, 0 = no limit) pace the backfill.
+	BatchSize int
+	MaxRate   float64
+	// Retry is the backoff for statements that hit lock_timeout.
+	Retry pgerr.Policy
+	// SwapAttempts is how often cutover tries the swap before giving up.
+	SwapAttempts int
+	// PostponeFile: while it exists, cutover waits before the swap.
+	PostponeFile string
+	// DisableUserTriggers makes the backfill's session skip the tables'
+	// triggers (session_replication_role = replica; superuser only).
+	DisableUserTriggers bool
+	// ProgressEvery is how often backfill progress is logged.
+	ProgressEvery time.Duration
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		LockTimeout:      2 * time.Second,
+		StatementTimeout: time.Minute,
+		BatchSize:        1000,
+		Retry:            pgerr.DefaultPolicy(),
+		SwapAttempts:     30,
+		ProgressEvery:    10 * time.Second,
+	}
+}
+
+// Validate reports a configuration an operator must fix.
+func (c Config) Validate() error {
+	switch {
+	case c.LockTimeout <= 0:
+		return errors.New("--lock-timeout must be positive: without it a DDL statement could queue the application behind it")
+	case c.BatchSize <= 0:
+		return errors.New("--batch-size must be positive")
+	case c.MaxRate < 0:
+		return errors.New("--max-rate must be 0 (no limit) or positive")
+	case c.SwapAttempts <= 0:
+		return errors.New("--max-attempts must be positive")
+	}
+	return nil
+}
+
+// Hooks let tests stop a phase at chosen points, the way a kill or a
+// lost connection would. Any error a hook returns aborts the phase there.
+type Hooks struct {
+	BeforeStep  func(ctx context.Context, stepID string) error
+	BeforeBatch func(ctx context.Context, stepID string, batch int) error
+	BeforeSwap  func(ctx context.Context) error
+}
+
+// Governor paces the backfill: it is told how each batch went and says how
+// many rows the next one takes, waiting under ctx as needed.
+type Governor interface {
+	Next(ctx context.Context, last throttle.BatchOutcome) (throttle.Decision, error)
+}
+
+var _ Governor = (*throttle.Fixed)(nil)

@@ -1,0 +1,180 @@
+package migrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/pgwiden/pgwiden/catalog"
+	"github.com/pgwiden/pgwiden/planner"
+	"github.com/pgwiden/pgwiden/state"
+)
+
+// Cutover verifies the backfill, builds the new indexes and constraints
+// without blocking writes, then swaps the columns in one short transaction
+// (swap.go). Everything before the swap can be interrupted and re-run; the
+// swap commits entirely or not at all.
+func (m *Migrator) Cutover(ctx context.Context, t planner.Target) error {
+	r, err := m.open(ctx, t)
+	if err != nil {
+		return err
+	}
+	defer r.close(ctx)
+	if err := r.require(t, []state.Phase{state.PhaseBackfilled, state.PhaseCuttingOver}, "backfill"); err != nil {
+		return alreadyPast(r, err, "cutover")
+	}
+	if err := r.setPhase(ctx, state.PhaseCuttingOver); err != nil {
+		return err
+	}
+	if err := r.cutover(ctx); err != nil {
+		return r.fail(ctx, fmt.Errorf("cutover %s: %w", t, err))
+	}
+	return nil
+}
+
+func (r *run) cutover(ctx context.Context) error {
+	swapped := false
+	for _, s := range r.steps(planner.Cutover) {
+		var err error
+		switch {
+		case s.Batch != nil:
+			err = r.verify(ctx, s)
+		case s.ID == swapID:
+			if err = r.beforeSwap(ctx); err == nil {
+				err = r.swap(ctx, s)
+			}
+			swapped = true
+		default:
+			err = r.step(ctx, s)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if !swapped {
+		return errors.New("the recorded plan has no swap step")
+	}
+	r.analyze(ctx)
+	return r.setPhase(ctx, state.PhaseCutOver)
+}
+
+const swapID = "cutover/swap"
+
+// verify walks a table counting rows whose shadow differs from the old
+// column. The trigger and the backfill make that impossible; a difference
+// means something bypassed them (a trigger disabled, replication_role
+// replica writes), and swapping would lose those values.
+func (r *run) verify(ctx context.Context, s planner.Step) error {
+	if r.done[s.ID] {
+		return nil
+	}
+	var differ int64
+	count := func(ctx context.Context, tx pgx.Tx, s planner.Step, stmt string, args []any) (int64, error) {
+		var n int64
+		err := tx.QueryRow(ctx, stmt, args...).Scan(&n)
+		differ += n
+		return 0, err
+	}
+	if err := r.walk(ctx, s, count); err != nil {
+		return err
+	}
+	if differ > 0 {
+		// The next run must count again from the start.
+		if err := r.m.st.ResetTask(ctx, r.job.ID, s.ID); err != nil {
+			return err
+		}
+		return &differError{table: s.Table.String(), rows: differ}
+	}
+	if err := r.m.st.MarkDone(ctx, r.m.pool, r.job.ID, s.ID); err != nil {
+		return err
+	}
+	r.done[s.ID] = true
+	return nil
+}
+
+// beforeSwap makes the checks that could hold the swap: an anti-wraparound
+// autovacuum on one of the tables (it does not give way to lock requests,
+// so the swap would queue behind it, and the application behind the swap)
+// and the operator's postpone file.
+func (r *run) beforeSwap(ctx context.Context) error {
+	if r.done[swapID] {
+		return nil
+	}
+	if err := r.checkWraparound(ctx); err != nil {
+		return err
+	}
+	return r.waitPostponed(ctx)
+}
+
+func (r *run) checkWraparound(ctx context.Context) error {
+	var tables []string
+	for _, tc := range r.job.Plan.Tables {
+		tables = append(tables, tc.Table.Quoted())
+		for _, l := range tc.Leaves {
+			tables = append(tables, l.Quoted())
+		}
+	}
+	var pid int
+	var rel string
+	err := r.m.pool.QueryRow(ctx, `SELECT a.pid, p.relid::regclass::text FROM pg_stat_progress_vacuum p
+		JOIN pg_stat_activity a USING (pid)
+		WHERE p.relid = ANY (SELECT to_regclass(t) FROM unnest($1::text[]) t) AND a.query ILIKE '%to prevent wraparound%'
+		LIMIT 1`, tables).Scan(&pid, &rel)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("check for anti-wraparound autovacuum: %w", err)
+	}
+	return fmt.Errorf("an anti-wraparound autovacuum (pid %d) is running on %s: it does not yield to the swap's locks; wait until it ends, then run cutover again", pid, rel)
+}
+
+// waitPostponed waits while the postpone file exists, so an operator can
+// prepare everything and swap at a quiet moment by deleting it.
+func (r *run) waitPostponed(ctx context.Context) error {
+	f := r.m.cfg.PostponeFile
+	logged := false
+	for f != "" {
+		if _, err := os.Stat(f); errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if !logged {
+			r.log.Info().Str("file", f).Msg("swap postponed: delete the file to swap")
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+	return nil
+}
+
+// analyze refreshes statistics of the new columns, which autovacuum may
+// not have gathered yet: the application's plans depend on them. ANALYZE
+// does not block writes; a failure is only logged.
+func (r *run) analyze(ctx context.Context) {
+	for _, tc := range r.job.Plan.Tables {
+		for _, c := range tc.Columns {
+			sql := fmt.Sprintf("ANALYZE %s (%s)", tc.Table.Quoted(), catalog.Ident(c.Name))
+			if _, err := r.m.pool.Exec(ctx, sql); err != nil {
+				r.log.Warn().Err(err).Str("table", tc.Table.String()).Msg("analyze after cutover failed; run ANALYZE yourself")
+			}
+		}
+	}
+}
+
+// differError is a verification that found rows whose columns differ.
+type differError struct {
+	table string
+	rows  int64
+}
+
+func (e *differError) Error() string {
+	return fmt.Sprintf("%d rows of %s have a shadow value that differs from the column: something wrote them with the sync trigger disabled; run pgwiden backfill again, then cutover", e.rows, e.table)
+}

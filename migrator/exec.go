@@ -1,0 +1,149 @@
+package migrator
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/pgwiden/pgwiden/internal/pgerr"
+	"github.com/pgwiden/pgwiden/planner"
+)
+
+// step runs one non-batched step unless it is done: recorded as done, or
+// found done by its probe (a kill between the statement and its record).
+// It retries with backoff when the statement times out waiting for a lock.
+func (r *run) step(ctx context.Context, s planner.Step) error {
+	if r.done[s.ID] {
+		return nil
+	}
+	if h := r.m.hooks.BeforeStep; h != nil {
+		if err := h(ctx, s.ID); err != nil {
+			return err
+		}
+	}
+	ok, err := r.probe(ctx, s)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		start := time.Now()
+		err = pgerr.Do(ctx, r.m.cfg.Retry, r.log, s.ID, func(ctx context.Context, attempt int) error {
+			return r.exec(ctx, s)
+		})
+		if err != nil {
+			return &pgerr.StepError{StepID: s.ID, SQL: annotate(s), Err: err}
+		}
+		r.log.Info().Str("step", s.ID).Str("lock", string(s.Lock)).Dur("took", time.Since(start)).Msg("step done")
+	}
+	if err := r.m.st.MarkDone(ctx, r.m.pool, r.job.ID, s.ID); err != nil {
+		return err
+	}
+	r.done[s.ID] = true
+	return nil
+}
+
+// probe runs the step's "already done?" query.
+func (r *run) probe(ctx context.Context, s planner.Step) (bool, error) {
+	if s.Probe == "" {
+		return false, nil
+	}
+	var ok bool
+	if err := r.m.pool.QueryRow(ctx, s.Probe, s.ProbeArgs...).Scan(&ok); err != nil {
+		return false, fmt.Errorf("step %s: check whether it is done: %w", s.ID, err)
+	}
+	return ok, nil
+}
+
+// exec runs a step's SQL once. In a transaction, lock_timeout and
+// statement_timeout are SET LOCAL and the step is recorded as done before
+// COMMIT, so a kill leaves either both or neither. Statements that cannot
+// run in a transaction (CONCURRENTLY) get the settings on their session.
+func (r *run) exec(ctx context.Context, s planner.Step) error {
+	timeout := r.m.cfg.StatementTimeout
+	if s.Lock == planner.ShareUpdateExclusive {
+		timeout = 0 // index builds and validation scan whole tables
+	}
+	if !s.InTx {
+		return r.execOutsideTx(ctx, s, timeout)
+	}
+	return pgx.BeginFunc(ctx, r.m.pool, func(tx pgx.Tx) error {
+		if err := setLocal(ctx, tx, r.m.cfg.LockTimeout, timeout); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, annotate(s), pgx.QueryExecModeSimpleProtocol); err != nil {
+			return err
+		}
+		return r.m.st.MarkDone(ctx, tx, r.job.ID, s.ID)
+	})
+}
+
+func (r *run) execOutsideTx(ctx context.Context, s planner.Step, timeout time.Duration) error {
+	conn, err := r.m.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	// The settings are reset before the connection goes back to the pool;
+	// if the reset fails the connection is closed instead.
+	defer func() {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), "RESET lock_timeout; RESET statement_timeout"); err != nil {
+			conn.Conn().Close(context.WithoutCancel(ctx)) //nolint:errcheck // the connection is being discarded
+		}
+		conn.Release()
+	}()
+	if _, err := conn.Exec(ctx, "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)",
+		ms(r.m.cfg.LockTimeout), ms(timeout)); err != nil {
+		return err
+	}
+	if err := r.dropInvalidIndex(ctx, conn.Conn(), s); err != nil {
+		return err
+	}
+	if err := r.m.st.MarkRunning(ctx, conn, r.job.ID, s.ID); err != nil { // on this connection: the pool has only two, one holds the lock
+		return err
+	}
+	_, err = conn.Exec(ctx, annotate(s), pgx.QueryExecModeSimpleProtocol)
+	return err
+}
+
+// dropInvalidIndex removes the INVALID index an interrupted CREATE INDEX
+// CONCURRENTLY leaves behind, so the build can start again.
+func (r *run) dropInvalidIndex(ctx context.Context, conn *pgx.Conn, s planner.Step) error {
+	if s.Probe == "" || len(s.ProbeArgs) == 0 || s.Lock != planner.ShareUpdateExclusive {
+		return nil
+	}
+	name, _ := s.ProbeArgs[0].(string)
+	var invalid bool
+	err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND NOT indisvalid)`, name).Scan(&invalid)
+	if err != nil || !invalid {
+		return err
+	}
+	r.log.Warn().Str("index", name).Msg("dropping the INVALID index an interrupted build left, to build it again")
+	_, err = conn.Exec(ctx, "DROP INDEX CONCURRENTLY IF EXISTS "+name)
+	return err
+}
+
+// setLocal applies the timeouts to the current transaction only.
+func setLocal(ctx context.Context, tx pgx.Tx, lock, statement time.Duration) error {
+	_, err := tx.Exec(ctx, "SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)", ms(lock), ms(statement))
+	return err
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%dms", d.Milliseconds()) }
+
+// annotate tags the statement so DBAs can tell it apart in
+// pg_stat_activity. The step ID comes from catalog names: "*/" in one
+// would end the comment early, so it is broken up.
+func annotate(s planner.Step) string {
+	return "/* pgwiden " + sanitizeComment(s.ID) + " */ " + s.SQL
+}
+
+func sanitizeComment(s string) string {
+	out := []byte(s)
+	for i := 0; i+1 < len(out); i++ {
+		if (out[i] == '*' && out[i+1] == '/') || (out[i] == '/' && out[i+1] == '*') {
+			out[i] = '_'
+		}
+	}
+	return string(out)
+}

@@ -1,0 +1,163 @@
+package migrator
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
+
+	"github.com/pgwiden/pgwiden/catalog"
+	"github.com/pgwiden/pgwiden/planner"
+	"github.com/pgwiden/pgwiden/state"
+)
+
+// Migrator runs the phases of migrations in one database.
+type Migrator struct {
+	pool  *pgxpool.Pool
+	st    *state.Store
+	gov   Governor
+	log   zerolog.Logger
+	cfg   Config
+	hooks Hooks
+	// OnProgress, when set, receives a snapshot after every backfill or
+	// verification batch; the CLI draws it as a bar or logs it.
+	OnProgress func(Progress)
+	// LastSwap describes the swap this migrator made, if any.
+	LastSwap SwapStats
+}
+
+// New returns a migrator. gov paces the backfill.
+func New(pool *pgxpool.Pool, st *state.Store, gov Governor, log zerolog.Logger, cfg Config, hooks Hooks) *Migrator {
+	return &Migrator{pool: pool, st: st, gov: gov, log: log, cfg: cfg, hooks: hooks}
+}
+
+// run is one phase's hold on one migration: its job, the advisory lock
+// that keeps other pgwiden processes out, and the steps already done.
+type run struct {
+	m    *Migrator
+	job  *state.Job
+	lock *state.Lock
+	done map[string]bool
+	log  zerolog.Logger
+}
+
+// open locks the target's migration and loads its job (nil before
+// prepare). The caller must call close.
+func (m *Migrator) open(ctx context.Context, t planner.Target) (*run, error) {
+	if err := m.st.Ensure(ctx); err != nil {
+		return nil, err
+	}
+	lock, err := m.st.Lock(ctx, t.String())
+	if err != nil {
+		return nil, err
+	}
+	r := &run{m: m, lock: lock, done: map[string]bool{}, log: m.log.With().Str("target", t.String()).Logger()}
+	job, err := m.st.Active(ctx, t)
+	if err == nil && job != nil {
+		r.job = job
+		r.log = r.log.With().Int64("migration", job.ID).Logger()
+		r.done, err = m.st.DoneSteps(ctx, job.ID)
+	}
+	if err != nil {
+		r.close(ctx)
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *run) close(ctx context.Context) {
+	if err := r.lock.Unlock(context.WithoutCancel(ctx)); err != nil {
+		r.log.Warn().Err(err).Msg("release the migration lock")
+	}
+}
+
+// require checks that the job is in one of the phases a command may start
+// from. A phase already past is reported as done (ok false, err nil).
+func (r *run) require(t planner.Target, want []state.Phase, first string) error {
+	have := state.Phase("")
+	if r.job != nil {
+		have = r.job.Phase
+	}
+	for _, p := range want {
+		if p == have {
+			return nil
+		}
+	}
+	return &PhaseOrderError{Target: t, Have: have, Run: first}
+}
+
+// steps returns the plan's steps of one phase, in order.
+func (r *run) steps(p planner.Phase) []planner.Step {
+	var out []planner.Step
+	for _, s := range r.job.Plan.Steps {
+		if s.Phase == p {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// setPhase records the job's new phase.
+func (r *run) setPhase(ctx context.Context, p state.Phase) error {
+	if err := r.m.st.SetPhase(ctx, r.m.pool, r.job.ID, p); err != nil {
+		return err
+	}
+	r.job.Phase = p
+	r.log.Info().Str("phase", string(p)).Msg("phase")
+	return nil
+}
+
+// Plan reads the live catalog and plans target, refusing a plan with
+// blockers. A nil plan and nil error mean there is nothing to do.
+func (m *Migrator) Plan(ctx context.Context, t planner.Target) (*planner.Plan, error) {
+	snap, err := catalog.Load(ctx, m.pool, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read catalog: %w", err)
+	}
+	p, err := planner.Build(snap, t)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Blockers) > 0 {
+		return nil, &BlockerError{Target: t, Blockers: p.Blockers}
+	}
+	if p.NothingToDo {
+		m.log.Info().Str("target", t.String()).Msg(p.Reason)
+		return nil, nil
+	}
+	return p, nil
+}
+
+// DryRun prints the steps of phase that would run for target, with their
+// locks, after the same read-only checks the phase makes; it changes
+// nothing, not even pgwiden's state schema.
+func (m *Migrator) DryRun(ctx context.Context, w io.Writer, t planner.Target, phase planner.Phase) error {
+	job, err := m.peek(ctx, t)
+	if err != nil {
+		return err
+	}
+	var p *planner.Plan
+	done := map[string]bool{}
+	if job != nil {
+		p = job.Plan
+		if done, err = m.st.DoneSteps(ctx, job.ID); err != nil {
+			return err
+		}
+	} else if phase != planner.Prepare {
+		return &PhaseOrderError{Target: t, Run: "prepare"}
+	} else if p, err = m.Plan(ctx, t); err != nil || p == nil {
+		return err
+	}
+	return writeDryRun(w, p, phase, done)
+}
+
+// peek finds the target's active migration without creating pgwiden's
+// schema when it does not exist yet.
+func (m *Migrator) peek(ctx context.Context, t planner.Target) (*state.Job, error) {
+	if !m.st.Exists() {
+		return nil, nil
+	}
+	return m.st.Active(ctx, t)
+}

@@ -1,0 +1,76 @@
+package migrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/pgwiden/pgwiden/planner"
+	"github.com/pgwiden/pgwiden/state"
+)
+
+// Rollback returns the schema to what it was before prepare. Before the
+// swap that is the plan's rollback steps, newest first (each is a no-op
+// if its object is already gone). After the swap the columns must first be
+// swapped back, which needs every value to fit the old type.
+func (m *Migrator) Rollback(ctx context.Context, t planner.Target) error {
+	r, err := m.open(ctx, t)
+	if err != nil {
+		return err
+	}
+	defer r.close(ctx)
+	if r.job == nil {
+		return m.finished(ctx, t, "rollback")
+	}
+	if r.job.Phase == state.PhaseCleaningUp {
+		return errors.New("cleanup has started dropping the old columns: there is nothing to roll back to; run pgwiden cleanup again to finish")
+	}
+	if err := r.setPhase(ctx, state.PhaseRollingBack); err != nil {
+		return err
+	}
+	if r.done[swapID] {
+		if err := r.unswap(ctx); err != nil {
+			return r.fail(ctx, fmt.Errorf("rollback %s: %w", t, err))
+		}
+	}
+	for _, s := range r.steps(planner.Rollback) {
+		if err := r.step(ctx, s); err != nil {
+			return r.fail(ctx, fmt.Errorf("rollback %s: %w", t, err))
+		}
+	}
+	return r.setPhase(ctx, state.PhaseRolledBack)
+}
+
+// unswap swaps the old columns back in (planner.Unswap): verify that every
+// value still fits, rebuild what the old columns lost, swap in one short
+// transaction. Like the cutover, it resumes where it stopped.
+func (r *run) unswap(ctx context.Context) error {
+	for _, s := range r.steps(planner.Unswap) {
+		var err error
+		switch {
+		case s.Batch != nil:
+			err = r.verifyFits(ctx, s)
+		case s.ID == unswapID:
+			err = r.swapBack(ctx, s)
+		default:
+			err = r.step(ctx, s)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const unswapID = "unswap/swap"
+
+// verifyFits refuses the swap back when a value no longer fits the old
+// type: the old column holds NULL there, and swapping back would lose it.
+func (r *run) verifyFits(ctx context.Context, s planner.Step) error {
+	err := r.verify(ctx, s)
+	var d *differError
+	if errors.As(err, &d) {
+		return fmt.Errorf("%d rows of %s hold values beyond the old column's range: rolling back would lose them; the migration can only go forward (pgwiden cleanup)", d.rows, d.table)
+	}
+	return err
+}

@@ -1,0 +1,91 @@
+package migrator
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/pgwiden/pgwiden/internal/pgerr"
+	"github.com/pgwiden/pgwiden/planner"
+	"github.com/pgwiden/pgwiden/state"
+)
+
+// SwapStats describe a swap: how many attempts it took and, as an upper
+// bound, how long it held its exclusive locks (the whole transaction).
+type SwapStats struct {
+	Attempts int
+	Held     time.Duration
+}
+
+// swap runs the cutover's swap transaction and records the phase with it.
+func (r *run) swap(ctx context.Context, s planner.Step) error {
+	if r.done[s.ID] {
+		return nil
+	}
+	if h := r.m.hooks.BeforeSwap; h != nil {
+		if err := h(ctx); err != nil {
+			return err
+		}
+	}
+	stats, err := r.swapTx(ctx, s, func(ctx context.Context, tx pgx.Tx) error {
+		return r.m.st.SetPhase(ctx, tx, r.job.ID, state.PhaseCutOver)
+	})
+	if err != nil {
+		return err
+	}
+	r.m.LastSwap = stats
+	r.log.Info().Int("attempts", stats.Attempts).Dur("locks_held_at_most", stats.Held).Msg("columns swapped")
+	return nil
+}
+
+// swapBack runs the rollback's swap back.
+func (r *run) swapBack(ctx context.Context, s planner.Step) error {
+	if r.done[s.ID] {
+		return nil
+	}
+	stats, err := r.swapTx(ctx, s, nil)
+	if err != nil {
+		return err
+	}
+	r.log.Info().Int("attempts", stats.Attempts).Dur("locks_held_at_most", stats.Held).Msg("old columns swapped back")
+	return nil
+}
+
+// swapTx runs a swap script in one transaction. Its first statement takes
+// every lock at once under lock_timeout; when that times out the
+// transaction rolls back, holding nothing, and is tried again after a
+// backoff, up to SwapAttempts times. So the application never waits behind
+// pgwiden for longer than lock_timeout, and after the last attempt the
+// tables are as they were. The step is recorded as done (and also runs)
+// inside the same transaction.
+func (r *run) swapTx(ctx context.Context, s planner.Step, also func(context.Context, pgx.Tx) error) (SwapStats, error) {
+	policy := r.m.cfg.Retry
+	policy.MaxAttempts = r.m.cfg.SwapAttempts
+	var stats SwapStats
+	sql := annotate(s)
+	err := pgerr.Do(ctx, policy, r.log, s.ID, func(ctx context.Context, attempt int) error {
+		stats.Attempts = attempt
+		start := time.Now()
+		defer func() { stats.Held = time.Since(start) }()
+		return pgx.BeginFunc(ctx, r.m.pool, func(tx pgx.Tx) error {
+			if err := setLocal(ctx, tx, r.m.cfg.LockTimeout, r.m.cfg.StatementTimeout); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, sql, pgx.QueryExecModeSimpleProtocol); err != nil {
+				return err
+			}
+			if also != nil {
+				if err := also(ctx, tx); err != nil {
+					return err
+				}
+			}
+			return r.m.st.MarkDone(ctx, tx, r.job.ID, s.ID)
+		})
+	})
+	if err != nil {
+		return stats, &pgerr.StepError{StepID: s.ID, SQL: sql, Err: err}
+	}
+	r.done[s.ID] = true
+	return stats, nil
+}

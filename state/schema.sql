@@ -1,0 +1,58 @@
+-- pgwiden state schema, version 1 (state.Version). Store.Ensure runs this
+-- file in one transaction, under the pgwiden DDL advisory lock, after
+-- creating schema pgwiden when it is missing; every statement is
+-- re-runnable. A later version adds its own file and Ensure applies the
+-- files the database has not seen yet, in order: never edit this one.
+
+-- One row: the version of this schema.
+CREATE TABLE IF NOT EXISTS pgwiden.schema_version (
+    version int NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS schema_version_one_row ON pgwiden.schema_version ((true));
+
+-- One row per migration (a "job"): the plan it runs and the phase it is in.
+CREATE TABLE IF NOT EXISTS pgwiden.migrations (
+    id            bigserial PRIMARY KEY,
+    target_schema text NOT NULL,
+    target_table  text NOT NULL,
+    target_column text NOT NULL,
+    plan          jsonb NOT NULL,
+    phase         text NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    updated_at    timestamptz NOT NULL DEFAULT now(),
+    last_error    text,
+    paused        boolean NOT NULL DEFAULT false,
+    max_rate      int CHECK (max_rate > 0)
+);
+-- At most one unfinished migration per target column.
+CREATE UNIQUE INDEX IF NOT EXISTS migrations_one_active
+    ON pgwiden.migrations (target_schema, target_table, target_column)
+    WHERE phase NOT IN ('done', 'rolled_back');
+
+-- Per plan step: 'running' once started, 'done' once its effect committed.
+CREATE TABLE IF NOT EXISTS pgwiden.steps (
+    migration_id bigint NOT NULL REFERENCES pgwiden.migrations ON DELETE CASCADE,
+    step_id      text NOT NULL,
+    state        text NOT NULL CHECK (state IN ('running', 'done')),
+    started_at   timestamptz,
+    finished_at  timestamptz,
+    attempts     int NOT NULL DEFAULT 0,
+    PRIMARY KEY (migration_id, step_id)
+);
+
+-- Backfill checkpoints, one per batched step. cursor is the key of the
+-- last row of the last committed batch (NULL: not started); it commits in
+-- the batch's own transaction. Updated once per batch, hence the
+-- fillfactor, which leaves room for HOT updates.
+CREATE TABLE IF NOT EXISTS pgwiden.tasks (
+    migration_id  bigint NOT NULL REFERENCES pgwiden.migrations ON DELETE CASCADE,
+    step_id       text NOT NULL,
+    table_name    text NOT NULL,
+    cursor        text[],
+    rows_done     bigint NOT NULL DEFAULT 0,
+    rows_estimate bigint,
+    done          boolean NOT NULL DEFAULT false,
+    started_at    timestamptz,
+    updated_at    timestamptz,
+    PRIMARY KEY (migration_id, step_id)
+) WITH (fillfactor = 50);
