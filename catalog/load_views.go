@@ -12,15 +12,20 @@ var viewsSQL string
 // columns of the loaded tables, directly or through another such view.
 func (l *loader) loadViews(ctx context.Context) error {
 	type row struct {
-		RuleOID    uint32  `db:"rule_oid"`
-		Schema     string  `db:"schema"`
-		Name       string  `db:"name"`
-		Kind       string  `db:"kind"`
-		Definition string  `db:"definition"`
-		RuleTable  *string `db:"rule_table"`
-		RefSchema  string  `db:"ref_schema"`
-		RefTable   string  `db:"ref_table"`
-		RefColumn  string  `db:"ref_column"`
+		RuleOID    uint32   `db:"rule_oid"`
+		Schema     string   `db:"schema"`
+		Name       string   `db:"name"`
+		Kind       string   `db:"kind"`
+		Definition string   `db:"definition"`
+		RuleTable  *string  `db:"rule_table"`
+		Owner      string   `db:"owner"`
+		Owned      bool     `db:"owned"`
+		Options    []string `db:"options"`
+		Comment    *string  `db:"comment"`
+		Grants     []string `db:"grants"`
+		RefSchema  string   `db:"ref_schema"`
+		RefTable   string   `db:"ref_table"`
+		RefColumn  string   `db:"ref_column"`
 	}
 	// One row per (rule, column read), ordered by rule: consecutive rows of
 	// one rule fold into one View.
@@ -32,7 +37,8 @@ func (l *loader) loadViews(ctx context.Context) error {
 	var last uint32
 	for i, r := range rows {
 		if i == 0 || r.RuleOID != last {
-			v := View{Name: QName{Schema: r.Schema, Name: r.Name}, Kind: r.Kind, Definition: r.Definition}
+			v := View{Name: QName{Schema: r.Schema, Name: r.Name}, Kind: r.Kind, Definition: r.Definition,
+				Owner: r.Owner, Owned: r.Owned, Options: nilIfEmpty(r.Options), Comment: deref(r.Comment), Grants: nilIfEmpty(r.Grants)}
 			if r.RuleTable != nil {
 				v.RuleTable = &QName{Schema: r.Schema, Name: *r.RuleTable}
 			}

@@ -183,6 +183,14 @@ type View struct {
 	DependsOn []ColumnRef `json:"depends_on"`
 	// For rules, the table the rule is attached to.
 	RuleTable *QName `json:"rule_table,omitempty"`
+	// What re-creating a view must restore (of the view or, for a rule,
+	// of its table): owner, reloptions such as security_barrier or
+	// check_option, comment, and grants as GRANT statements.
+	Owner   string   `json:"owner,omitempty"`
+	Owned   bool     `json:"owned,omitempty"`
+	Options []string `json:"options,omitempty"`
+	Comment string   `json:"comment,omitempty"`
+	Grants  []string `json:"grants,omitempty"`
 }
 
 // ColumnRef names one column of one table.

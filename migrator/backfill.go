@@ -25,7 +25,10 @@ func (m *Migrator) Backfill(ctx context.Context, t planner.Target) error {
 		return err
 	}
 	defer r.close(ctx)
-	if err := r.require(t, []state.Phase{state.PhasePrepared, state.PhaseBackfilling}, "prepare"); err != nil {
+	if r.job == nil {
+		return m.finished(ctx, t, "backfill")
+	}
+	if err := r.require(t, state.PhasePrepared, state.PhaseBackfilling); err != nil {
 		return alreadyPast(r, err, "backfill")
 	}
 	if err := r.checkTriggerRights(ctx); err != nil {

@@ -20,7 +20,7 @@ func (m *Migrator) Cleanup(ctx context.Context, t planner.Target) error {
 	if r.job == nil {
 		return m.finished(ctx, t, "cleanup")
 	}
-	if err := r.require(t, []state.Phase{state.PhaseCutOver, state.PhaseCleaningUp}, "cutover"); err != nil {
+	if err := r.require(t, state.PhaseCutOver, state.PhaseCleaningUp); err != nil {
 		return err
 	}
 	if err := r.setPhase(ctx, state.PhaseCleaningUp); err != nil {

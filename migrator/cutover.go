@@ -24,7 +24,10 @@ func (m *Migrator) Cutover(ctx context.Context, t planner.Target) error {
 		return err
 	}
 	defer r.close(ctx)
-	if err := r.require(t, []state.Phase{state.PhaseBackfilled, state.PhaseCuttingOver}, "backfill"); err != nil {
+	if r.job == nil {
+		return m.finished(ctx, t, "cutover")
+	}
+	if err := r.require(t, state.PhaseBackfilled, state.PhaseCuttingOver); err != nil {
 		return alreadyPast(r, err, "cutover")
 	}
 	if err := r.setPhase(ctx, state.PhaseCuttingOver); err != nil {

@@ -74,8 +74,8 @@ func (r *run) close(ctx context.Context) {
 }
 
 // require checks that the job is in one of the phases a command may start
-// from. A phase already past is reported as done (ok false, err nil).
-func (r *run) require(t planner.Target, want []state.Phase, first string) error {
+// from; otherwise the error names the command to run next.
+func (r *run) require(t planner.Target, want ...state.Phase) error {
 	have := state.Phase("")
 	if r.job != nil {
 		have = r.job.Phase
@@ -85,7 +85,24 @@ func (r *run) require(t planner.Target, want []state.Phase, first string) error 
 			return nil
 		}
 	}
-	return &PhaseOrderError{Target: t, Have: have, Run: first}
+	return &PhaseOrderError{Target: t, Have: have, Run: nextCommand(have)}
+}
+
+// nextCommand is the command that moves a migration on from phase p.
+func nextCommand(p state.Phase) string {
+	switch p {
+	case "", state.PhasePreparing:
+		return "prepare"
+	case state.PhasePrepared, state.PhaseBackfilling:
+		return "backfill"
+	case state.PhaseBackfilled, state.PhaseCuttingOver:
+		return "cutover"
+	case state.PhaseCutOver, state.PhaseCleaningUp:
+		return "cleanup"
+	case state.PhaseRollingBack:
+		return "rollback"
+	}
+	return ""
 }
 
 // steps returns the plan's steps of one phase, in order.

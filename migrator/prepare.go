@@ -29,7 +29,7 @@ func (m *Migrator) Prepare(ctx context.Context, t planner.Target) error {
 		r.log = r.log.With().Int64("migration", r.job.ID).Logger()
 		r.log.Info().Int("tables", len(p.Tables)).Msg("migration recorded")
 	}
-	if err := r.require(t, []state.Phase{state.PhasePreparing}, ""); err != nil {
+	if err := r.require(t, state.PhasePreparing); err != nil {
 		r.log.Info().Str("phase", string(r.job.Phase)).Msg("prepare is already done")
 		return nil
 	}

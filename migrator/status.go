@@ -3,7 +3,6 @@ package migrator
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -108,7 +107,7 @@ func readHolders(ctx context.Context, q catalog.Querier, jobs []state.Job) (map[
 	var hi, lo []int64
 	for _, j := range jobs {
 		name := j.Target.String()
-		h, l := lockHalves(name)
+		h, l := state.LockHalves(name)
 		names, hi, lo = append(names, name), append(hi, h), append(lo, l)
 	}
 	// pg_locks shows a bigint advisory key as two oids: the high half in
@@ -139,15 +138,4 @@ func readHolders(ctx context.Context, q catalog.Querier, jobs []state.Job) (map[
 		return nil, fmt.Errorf("status: read the migrations' locks: %w", err)
 	}
 	return out, nil
-}
-
-// lockHalves returns the two oids pg_locks shows for the advisory lock
-// that state.Store.Lock takes for jobKey. The derivation must stay the one
-// of state's (unexported) lockKey; TestCLIPhasesBusy checks that they
-// agree by finding the pid of a lock taken through state.Store.Lock.
-func lockHalves(jobKey string) (hi, lo int64) {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte("pgwiden:" + jobKey)) // never fails
-	key := h.Sum64()
-	return int64(key >> 32), int64(key & 0xffffffff) //nolint:gosec // 32-bit halves fit
 }

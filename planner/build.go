@@ -25,8 +25,8 @@ type builder struct {
 	finds findings
 	// phase is the phase the shared renderers (indexes, constraints,
 	// verification) are rendering for: cutover, or unswap.
-	phase Phase
-	onto  copyRule
+	phase  Phase
+	onto   copyRule
 	byName map[catalog.QName]*tableWork
 }
 
@@ -117,7 +117,7 @@ func (b *builder) check() {
 			b.finds.checkColumn(w.t, m.col)
 		}
 	}
-	b.views = b.finds.checkViews(b.snap, b.in)
+	b.views = b.finds.checkViews(b.snap, b.in, b.snap.Superuser)
 	b.finds.checkWiderRefs(b.snap, tables)
 }
 

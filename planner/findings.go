@@ -56,8 +56,11 @@ func (f *findings) checkTable(snap *catalog.Snapshot, t *catalog.Table) {
 	}
 }
 
+// isRowUpdateTrigger reports whether a trigger fires on the backfill's
+// UPDATEs, which set only the shadow columns: a row trigger on UPDATE
+// without a column list (UPDATE OF names columns the backfill never sets).
 func isRowUpdateTrigger(def string) bool {
-	return strings.Contains(def, "FOR EACH ROW") && (strings.Contains(def, "UPDATE") || strings.Contains(def, "INSERT"))
+	return strings.Contains(def, "FOR EACH ROW") && strings.Contains(def, " UPDATE ") && !strings.Contains(def, "UPDATE OF ")
 }
 
 // checkColumn looks at what depends on one closure column.
@@ -98,23 +101,54 @@ func (f *findings) checkColumn(t *catalog.Table, c *catalog.Column) {
 }
 
 // checkViews lists views, materialized views and rules that read closure
-// columns: they follow the column by number, so the swap drops and re-creates
-// them from their definitions inside the cutover transaction.
-func (f *findings) checkViews(snap *catalog.Snapshot, in map[catalog.ColumnRef]bool) []catalog.View {
-	var out []catalog.View
-	for _, v := range snap.Views {
-		if !slices.ContainsFunc(v.DependsOn, func(r catalog.ColumnRef) bool { return in[r] }) {
-			continue
-		}
-		out = append(out, v)
-		switch v.Kind {
-		case "materialized view":
-			f.warn("matview", v.Name.String(), "materialized view reads the column: the cutover re-creates it WITH DATA inside the swap transaction, holding its locks while it recomputes",
-				"drop it before cutover and re-create it afterwards if it is large")
+// columns, directly or through another such view, in creation order (a
+// view after the views it reads): they follow the column by number, so the
+// swap drops them (last first) and re-creates them from their definitions.
+func (f *findings) checkViews(snap *catalog.Snapshot, in map[catalog.ColumnRef]bool, superuser bool) []catalog.View {
+	out := dependentViews(snap.Views, in)
+	for _, v := range out {
+		switch {
+		case v.Kind == "materialized view":
+			f.block("matview", v.Name.String(), "materialized view reads the column: re-creating it inside the swap would recompute it, and rebuild its indexes, while the tables are locked",
+				fmt.Sprintf("drop %s before cutover and re-create it (with its indexes) afterwards", v.Name.Quoted()))
+		case !v.Owned && !superuser:
+			f.block("view-owner", v.Name.String(), fmt.Sprintf("%s owned by %q reads the column; the swap must drop and re-create it, which needs its owner", v.Kind, v.Owner),
+				fmt.Sprintf("run pgwiden as a member of role %q", v.Owner))
 		default:
-			f.warn("view", v.Name.String(), v.Kind+" reads the column: the cutover drops and re-creates it from its definition inside the swap transaction", "re-apply its grants and comment after cutover if it has any")
+			f.warn("view", v.Name.String(), v.Kind+" reads the column: the swap drops and re-creates it from its definition, with its options, owner, grants and comment", "")
 		}
 	}
+	return out
+}
+
+// dependentViews finds the views that read closure columns or columns of
+// such views, ordered so that every view comes after those it reads.
+func dependentViews(views []catalog.View, in map[catalog.ColumnRef]bool) []catalog.View {
+	level := map[catalog.QName]int{} // 0: unaffected; n: n-1 affected views below it
+	for changed := true; changed; {
+		changed = false
+		for _, v := range views {
+			l := 0
+			for _, d := range v.DependsOn {
+				if in[d] {
+					l = max(l, 1)
+				}
+				if up := level[d.Table]; up > 0 {
+					l = max(l, up+1)
+				}
+			}
+			if l != level[v.Name] {
+				level[v.Name], changed = l, true
+			}
+		}
+	}
+	var out []catalog.View
+	for _, v := range views {
+		if level[v.Name] > 0 {
+			out = append(out, v)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b catalog.View) int { return level[a.Name] - level[b.Name] })
 	return out
 }
 

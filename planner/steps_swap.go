@@ -40,6 +40,7 @@ func (b *builder) swapSQL(d direction) (string, error) {
 	}
 	for _, w := range b.work {
 		b.swapColumns(&s, w, d)
+		b.recreateColumnTriggers(&s, w)
 	}
 	for _, w := range b.work {
 		b.swapIndexes(&s, w, d)
@@ -125,7 +126,7 @@ func (s *stmts) add(format string, args ...any) { *s = append(*s, fmt.Sprintf(fo
 func (s stmts) String() string { return strings.Join(s, ";\n") }
 
 // lockList lists the closure's tables, then the other tables of affected
-// foreign keys, each once, parents first.
+// foreign keys, each once, parents first, then the views to re-create.
 func (b *builder) lockList() string {
 	var names []catalog.QName
 	for _, w := range b.work {
@@ -136,6 +137,11 @@ func (b *builder) lockList() string {
 			if !slices.Contains(names, n) {
 				names = append(names, n)
 			}
+		}
+	}
+	for _, v := range b.views {
+		if v.Kind != "rule" { // dropped and re-created: locked up front too
+			names = append(names, v.Name)
 		}
 	}
 	q := make([]string, len(names))
@@ -242,3 +248,17 @@ $pgwiden$`, seq.Increment, seq.Name.Quoted(), t.Quoted(), old, t.Quoted(), catal
 
 // sqlQuoteInner doubles single quotes so the text can sit inside a literal.
 func sqlQuoteInner(s string) string { return strings.ReplaceAll(s, "'", "''") }
+
+// recreateColumnTriggers re-creates the triggers that name a closure column
+// (UPDATE OF col, or WHEN on it): a trigger follows the column by number, so
+// it would go on watching the retired column. Its definition names the
+// column, so re-created it watches the live one.
+func (b *builder) recreateColumnTriggers(s *stmts, w *tableWork) {
+	for _, tr := range w.t.Triggers {
+		if tr.Inherited || !b.usesClosure(w, tr.Columns) {
+			continue
+		}
+		s.add("DROP TRIGGER %s ON %s", catalog.Ident(tr.Name), w.t.Name.Quoted())
+		s.add("%s", tr.Def)
+	}
+}

@@ -141,8 +141,6 @@ func (b *builder) dropViews(s *stmts) {
 		switch v.Kind {
 		case "rule":
 			s.add("DROP RULE %s ON %s", catalog.Ident(v.Name.Name), v.RuleTable.Quoted())
-		case "materialized view":
-			s.add("DROP MATERIALIZED VIEW %s", v.Name.Quoted())
 		default:
 			s.add("DROP VIEW %s", v.Name.Quoted())
 		}
@@ -150,20 +148,51 @@ func (b *builder) dropViews(s *stmts) {
 }
 
 // createViews re-creates them from their definitions, which name columns,
-// so they now read the new ones.
+// so they now read the new ones, and restores what CREATE VIEW does not
+// carry over: options, check option, owner, comment and grants.
 func (b *builder) createViews(s *stmts) {
 	for _, v := range b.views {
 		def := strings.TrimSuffix(strings.TrimSpace(v.Definition), ";")
-		switch v.Kind {
-		case "rule":
+		if v.Kind == "rule" {
 			s.add("%s", def)
-		case "materialized view":
-			s.add("CREATE MATERIALIZED VIEW %s AS\n%s\nWITH DATA", v.Name.Quoted(), def)
-		default:
-			s.add("CREATE VIEW %s AS\n%s", v.Name.Quoted(), def)
+			continue
+		}
+		with, check := viewOptions(v.Options)
+		s.add("CREATE VIEW %s%s AS\n%s%s", v.Name.Quoted(), with, def, check)
+		if v.Owner != "" && v.Owner != b.snap.CurrentUser {
+			s.add("ALTER VIEW %s OWNER TO %s", v.Name.Quoted(), catalog.Ident(v.Owner))
+		}
+		if v.Comment != "" {
+			s.add("COMMENT ON VIEW %s IS %s", v.Name.Quoted(), literal(v.Comment))
+		}
+		for _, g := range v.Grants {
+			s.add("%s", g) // rendered and quoted by the server (catalog)
 		}
 	}
 }
+
+// viewOptions splits a view's reloptions into a WITH (...) clause and the
+// check option, which CREATE VIEW takes at the end instead.
+func viewOptions(opts []string) (with, check string) {
+	var keep []string
+	for _, o := range opts {
+		switch o {
+		case "check_option=cascaded":
+			check = "\nWITH CASCADED CHECK OPTION"
+		case "check_option=local":
+			check = "\nWITH LOCAL CHECK OPTION"
+		default:
+			keep = append(keep, o)
+		}
+	}
+	if len(keep) > 0 {
+		with = " WITH (" + strings.Join(keep, ", ") + ")"
+	}
+	return with, check
+}
+
+// literal quotes a string as an SQL literal (standard_conforming_strings).
+func literal(s string) string { return "'" + sqlQuoteInner(s) + "'" }
 
 // syncFunction points the sync trigger at the new pair of columns. After
 // the forward swap the old column follows the new one, so a rollback after

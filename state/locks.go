@@ -80,6 +80,14 @@ func lockKey(jobKey string) int64 {
 	return int64(h.Sum64())                     //nolint:gosec // a bit pattern, not a quantity
 }
 
+// LockHalves returns the two oids pg_locks shows for a migration's lock:
+// the key's high half in classid, its low half in objid (objsubid 1). status
+// reads holders with them.
+func LockHalves(jobKey string) (hi, lo int64) {
+	key := uint64(lockKey(jobKey))
+	return int64(key >> 32), int64(key & 0xffffffff) //nolint:gosec // 32-bit halves fit
+}
+
 // Lock takes the migration's lock without waiting, on a connection it
 // keeps until Unlock. When another session holds it, the error is a
 // *BusyError naming that session.
@@ -87,7 +95,8 @@ func (s *Store) Lock(ctx context.Context, jobKey string) (*Lock, error) {
 	key := lockKey(jobKey)
 	// pg_locks shows a bigint key as two oids: the high half in classid,
 	// the low half in objid, and objsubid 1.
-	l := &Lock{key: key, hi: int64(uint64(key) >> 32), lo: int64(uint64(key) & 0xffffffff), jobKey: jobKey} //nolint:gosec // bit halves
+	hi, lo := LockHalves(jobKey)
+	l := &Lock{key: key, hi: hi, lo: lo, jobKey: jobKey}
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("state: lock migration of %s: %w", jobKey, err)

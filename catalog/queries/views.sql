@@ -31,6 +31,18 @@ SELECT r.oid                                    AS rule_oid,
        CASE WHEN r.rulename = '_RETURN' THEN pg_get_viewdef(v.oid, true)
             ELSE pg_get_ruledef(r.oid, true) END AS definition,
        CASE WHEN r.rulename <> '_RETURN' THEN v.relname::text END AS rule_table,
+       pg_get_userbyid(v.relowner)::text        AS owner,
+       pg_has_role(current_user, v.relowner, 'USAGE') AS owned,
+       coalesce(v.reloptions, '{}')::text[]     AS options,
+       obj_description(v.oid, 'pg_class')       AS comment,
+       -- The view's grants as statements, quoted by the server; the owner's
+       -- own privileges come with ownership and are left out.
+       ARRAY(SELECT format('GRANT %s ON %I.%I TO %s%s', acl.privilege_type, vn.nspname, v.relname,
+                           CASE WHEN acl.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(acl.grantee)) END,
+                           CASE WHEN acl.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)
+             FROM aclexplode(v.relacl) acl
+             WHERE acl.grantee <> v.relowner
+             ORDER BY 1)                        AS grants,
        tn.nspname::text                         AS ref_schema,
        t.relname::text                          AS ref_table,
        a.attname::text                          AS ref_column

@@ -35,10 +35,11 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		// urfave must never call os.Exit itself: main maps errors to codes.
 		ExitErrHandler: func(*cli.Context, error) {},
 		Flags:          globalFlags(),
-		Commands: []*cli.Command{
+		Commands: append([]*cli.Command{
 			auditCommand(),
 			planCommand(),
-		},
+			statusCommand(),
+		}, phaseCommands()...),
 	}
 }
 

@@ -6,16 +6,20 @@ import (
 	"io"
 	"strings"
 
+	"github.com/pgwiden/pgwiden/internal/pgerr"
+	"github.com/pgwiden/pgwiden/migrator"
 	"github.com/pgwiden/pgwiden/planner"
+	"github.com/pgwiden/pgwiden/state"
 )
 
 // Exit codes. Scripts and monitoring checks depend on them: keep them stable.
 const (
 	exitOK       = 0
 	exitFailure  = 1 // the database or the environment failed
-	exitUsage    = 2 // bad input: unknown object, wrong type, bad flag
+	exitUsage    = 2 // bad input: unknown object, wrong type, bad flag, a phase run out of order
 	exitAtRisk   = 3 // audit: something is above --threshold
-	exitBlocked  = 4 // plan: the migration has blockers to fix first
+	exitBlocked  = 4 // plan, prepare: the migration has blockers to fix first
+	exitBusy     = 5 // another pgwiden process holds the migration's lock
 	exitInternal = 70
 )
 
@@ -50,19 +54,30 @@ func report(w io.Writer, err error) int {
 	if errors.As(err, &ee) && ee.err == nil {
 		return code
 	}
-	fmt.Fprintf(w, "pgwiden: %s\n", oneLine(redact(err.Error())))
+	// pgerr.Render adds the server's DETAIL and HINT to a failed
+	// statement's message (its SQLSTATE is in the message already).
+	fmt.Fprintf(w, "pgwiden: %s\n", oneLine(redact(pgerr.Render(err))))
 	return code
 }
 
 // exitCode maps an error to the exit code table above.
 func exitCode(err error) int {
-	var ee *exitError
-	var te *planner.TargetError
+	var (
+		ee *exitError
+		te *planner.TargetError
+		po *migrator.PhaseOrderError
+		be *migrator.BlockerError
+		bu *state.BusyError
+	)
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.As(err, &te):
+	case errors.As(err, &te), errors.As(err, &po):
 		return exitUsage
+	case errors.As(err, &be):
+		return exitBlocked
+	case errors.As(err, &bu):
+		return exitBusy
 	case isUsage(err):
 		return exitUsage
 	}

@@ -15,3 +15,7 @@ CREATE TABLE items (
   FOREIGN KEY (tenant_id, tag_id) REFERENCES tags (tenant_id, id) ON UPDATE CASCADE DEFERRABLE INITIALLY DEFERRED
 );
 CREATE INDEX items_tag_idx ON items (tenant_id, tag_id) INCLUDE (id);
+-- A trigger watching the FK column: after the swap it must watch the new one.
+CREATE FUNCTION items_tag_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE NOTICE 'tag changed'; RETURN NEW; END $$;
+CREATE TRIGGER items_tag_changed AFTER UPDATE OF tag_id ON items FOR EACH ROW WHEN (OLD.tag_id IS DISTINCT FROM NEW.tag_id) EXECUTE FUNCTION items_tag_changed();

@@ -29,3 +29,10 @@ CREATE TABLE taggings (
 CREATE UNIQUE INDEX taggings_live_uniq ON taggings (tag_id, item_id) WHERE NOT deleted;
 CREATE VIEW tag_counts AS SELECT tag_id, count(*) AS n FROM taggings GROUP BY tag_id;
 INSERT INTO tags (name) SELECT 'tag' || g FROM generate_series(1, 100) g;
+-- A view on the view, with options, a comment and grants that the swap must
+-- restore.
+CREATE VIEW busy_tags WITH (security_barrier=true) AS SELECT tag_id FROM tag_counts WHERE n > 1 WITH CASCADED CHECK OPTION;
+COMMENT ON VIEW tag_counts IS 'tags in use, for the dashboard''s widget';
+DO $$ BEGIN CREATE ROLE pgwiden_app NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+GRANT SELECT ON tag_counts TO pgwiden_app;
+GRANT SELECT, UPDATE ON busy_tags TO pgwiden_app WITH GRANT OPTION;

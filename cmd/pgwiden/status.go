@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/pgwiden/pgwiden/migrator"
+	"github.com/pgwiden/pgwiden/state"
+)
+
+// statusFormatVersion is the version of `status --json`; bump it on any
+// incompatible change.
+const statusFormatVersion = 1
+
+func statusCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "status",
+		Usage: "list the migrations in this database: phase, progress per table, who is running them (read-only)",
+		Description: "Newest first. Works, and creates nothing, in a database pgwiden has never changed (it prints\n" +
+			"\"no migrations\"). It never takes a migration's lock, so it can run while a phase does.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print as JSON (stable format with format_version, snake_case keys)"},
+		},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageError("status: %s (see pgwiden status --help)", err)
+		},
+		Action: withEnv(runStatus),
+	}
+}
+
+func runStatus(ctx context.Context, e *env, c *cli.Context) error {
+	st, err := state.Open(ctx, e.pool, e.log)
+	if err != nil {
+		return err
+	}
+	all, err := migrator.ReadStatus(ctx, e.pool, st)
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		err = encodeJSON(e.stdout, statusJSON(all))
+	} else {
+		err = writeStatus(e.stdout, all)
+	}
+	if err != nil {
+		return fmt.Errorf("print status: %w", err)
+	}
+	return nil
+}
+
+// statusDoc is the --json format. Field names and meanings are stable;
+// new fields may be added within a format_version.
+type statusDoc struct {
+	FormatVersion int             `json:"format_version"`
+	Migrations    []migrationJSON `json:"migrations"`
+}
+
+type migrationJSON struct {
+	ID        int64      `json:"id"`
+	Target    string     `json:"target"`
+	Schema    string     `json:"schema"`
+	Table     string     `json:"table"`
+	Column    string     `json:"column"`
+	Phase     string     `json:"phase"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+	LastError string     `json:"last_error"`
+	Paused    bool       `json:"paused"`
+	MaxRate   *int       `json:"max_rate"`
+	Holder    *holder    `json:"holder"`
+	Tasks     []taskJSON `json:"tasks"`
+}
+
+type holder struct {
+	PID             int        `json:"pid"`
+	ApplicationName string     `json:"application_name"`
+	ClientAddr      string     `json:"client_addr"`
+	ClientHostname  string     `json:"client_hostname"`
+	Since           *time.Time `json:"since"`
+}
+
+type taskJSON struct {
+	StepID       string     `json:"step_id"`
+	Table        string     `json:"table"`
+	RowsDone     int64      `json:"rows_done"`
+	RowsEstimate *int64     `json:"rows_estimate"` // null when unknown
+	Percent      *float64   `json:"percent"`       // null when the estimate is unknown
+	RowsPerS     float64    `json:"rows_per_s"`
+	ETAS         *int64     `json:"eta_s"` // null when done or unknown
+	Done         bool       `json:"done"`
+	StartedAt    *time.Time `json:"started_at"`
+	UpdatedAt    *time.Time `json:"updated_at"`
+}
+
+func statusJSON(all []migrator.Status) statusDoc {
+	doc := statusDoc{FormatVersion: statusFormatVersion, Migrations: []migrationJSON{}}
+	for _, s := range all {
+		j := s.Job
+		m := migrationJSON{ID: j.ID, Target: j.Target.String(), Schema: j.Target.Table.Schema, Table: j.Target.Table.Name,
+			Column: j.Target.Column, Phase: string(j.Phase), CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
+			LastError: j.LastError, Paused: j.Paused, MaxRate: j.MaxRate, Tasks: []taskJSON{}}
+		if h := s.Holder; h != nil {
+			m.Holder = &holder{PID: h.PID, ApplicationName: h.ApplicationName, ClientAddr: h.ClientAddr, ClientHostname: h.ClientHostname}
+			if !h.Since.IsZero() {
+				m.Holder.Since = &h.Since
+			}
+		}
+		for _, t := range s.Tasks {
+			tj := taskJSON{StepID: t.StepID, Table: t.Table, RowsDone: t.RowsDone, RowsPerS: math.Round(t.Rate*10) / 10,
+				Done: t.Done, StartedAt: t.StartedAt, UpdatedAt: t.UpdatedAt}
+			if t.RowsEstimate >= 0 {
+				tj.RowsEstimate = &t.RowsEstimate
+			}
+			if t.Percent >= 0 {
+				p := math.Round(t.Percent*10) / 10
+				tj.Percent = &p
+			}
+			if t.ETA > 0 {
+				s := int64(math.Ceil(t.ETA.Seconds()))
+				tj.ETAS = &s
+			}
+			m.Tasks = append(m.Tasks, tj)
+		}
+		doc.Migrations = append(doc.Migrations, m)
+	}
+	return doc
+}
+
+// writeStatus prints the migrations as a table, then each one's tasks.
+func writeStatus(w io.Writer, all []migrator.Status) error {
+	if len(all) == 0 {
+		_, err := fmt.Fprintln(w, "no migrations")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tTARGET\tPHASE\tCREATED\tUPDATED\tRUNNING\tLAST ERROR")
+	for _, s := range all {
+		j := s.Job
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.Target, j.Phase, j.CreatedAt.Local().Format(time.DateTime),
+			j.UpdatedAt.Local().Format(time.DateTime), describeHolder(s.Holder), orDash(oneLine(j.LastError)))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, s := range all {
+		if len(s.Tasks) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\nmigration %d (%s):\n", s.Job.ID, s.Job.Target)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "TABLE\tSTEP\tROWS DONE\tESTIMATE\tDONE %\tROWS/S\tETA\tDONE")
+		for _, t := range s.Tasks {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%.0f\t%s\t%s\n", t.Table, stepKind(t.StepID), t.RowsDone,
+				estimate(t.RowsEstimate), percent(t.Percent), t.Rate, eta(t), yesNo(t.Done))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func describeHolder(h *migrator.Holder) string {
+	if h == nil {
+		return "-"
+	}
+	s := fmt.Sprintf("pid %d", h.PID)
+	var about []string
+	if h.ApplicationName != "" {
+		about = append(about, h.ApplicationName)
+	}
+	if h.ClientAddr != "" {
+		about = append(about, h.ClientAddr)
+	}
+	if len(about) > 0 {
+		s += " (" + strings.Join(about, ", ") + ")"
+	}
+	return s
+}
+
+// stepKind is "copy" or "verify" from "backfill/copy/public.tags".
+func stepKind(id string) string {
+	parts := strings.SplitN(id, "/", 3)
+	if len(parts) < 2 {
+		return id
+	}
+	return parts[1]
+}
+
+func estimate(n int64) string {
+	if n < 0 {
+		return "?"
+	}
+	return fmt.Sprint(n)
+}
+
+func percent(p float64) string {
+	if p < 0 {
+		return "?"
+	}
+	return fmt.Sprintf("%.1f%%", p)
+}
+
+func eta(t migrator.TaskStatus) string {
+	if t.Done || t.ETA <= 0 {
+		return "-"
+	}
+	return t.ETA.Round(time.Second).String()
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
