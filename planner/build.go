@@ -119,6 +119,11 @@ func (b *builder) check() {
 	}
 	b.views = b.finds.checkViews(b.snap, b.in, b.snap.Superuser)
 	b.finds.checkWiderRefs(b.snap, tables)
+	// No catalog shows which sessions hold prepared statements, and the
+	// swap breaks every one that returns a widened column, once.
+	b.finds.warn("prepared-statements", b.plan.Target.String(),
+		"after the swap, each server-side prepared statement whose result includes a widened column fails once with \"cached plan must not change result type\" (SQLSTATE 0A000); pgx, JDBC and Rails then prepare it again",
+		"make sure the application retries that error once, or uses unnamed statements (as behind PgBouncer in transaction mode)")
 }
 
 // sequenceChanges lists narrow sequences feeding closure columns.

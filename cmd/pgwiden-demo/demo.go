@@ -30,6 +30,9 @@ type demo struct {
 	// surprises are the pgwiden commands that ended in a way the demo does
 	// not expect; they fail the demo once everything else has run.
 	surprises []string
+
+	// writer plays the application while pgwiden migrates.
+	writer *writer
 }
 
 // say prints one line of the demo's own narration, set apart from the
@@ -99,6 +102,9 @@ func (d *demo) tearDown() error {
 	defer cancel()
 	fmt.Fprintln(d.stdout)
 	var errs []error
+	if d.writer != nil {
+		d.writer.stop()
+	}
 	if d.conn != nil {
 		errs = append(errs, d.conn.Close(ctx))
 	}

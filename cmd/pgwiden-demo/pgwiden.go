@@ -41,7 +41,8 @@ func pgwidenStep(expected outcomes, args ...string) step {
 // status. pgwiden writes to the demo's own stdout and stderr, so on a
 // terminal it logs as it would for an operator.
 func (d *demo) runPgwiden(ctx context.Context, args []string) (int, error) {
-	cmd := exec.CommandContext(ctx, d.pgwiden, append([]string{"--dsn", d.dsn}, args...)...)
+	// Console logs read better in a demo than JSON, terminal or not.
+	cmd := exec.CommandContext(ctx, d.pgwiden, append([]string{"--dsn", d.dsn, "--log-format", "console"}, args...)...)
 	cmd.Stdout, cmd.Stderr = d.stdout, d.stderr
 	err := cmd.Run()
 	var exitErr *exec.ExitError

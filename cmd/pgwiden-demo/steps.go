@@ -9,10 +9,8 @@ type step struct {
 	run    func(ctx context.Context, d *demo) error
 }
 
-// steps is the story the demo tells. To show a whole migration, append:
-// a step that starts a writer inserting tags in the background (kept on
-// demo, stopped by tearDown), then pgwidenStep for prepare, backfill,
-// cutover and cleanup, then a step that checks the writer never failed.
+// steps is the story the demo tells: the incident's situation, audit and
+// plan, then the whole migration while a writer keeps using the tables.
 func steps() []step {
 	return []step{
 		sqlStep("load the schema: accounts, tags, taggings, tagging_events, view tag_usage, updated_at trigger on tags",
@@ -28,5 +26,14 @@ func steps() []step {
 		pgwidenStep(outcomes{
 			4: "exit status 4: plan found blockers to fix before the migration can start; they are listed above.",
 		}, "plan", "--table", "tags", "--column", "id"),
+
+		{header: "==> start the application: a writer inserts and updates tags and taggings all through the migration", run: startApp},
+		pgwidenStep(nil, "prepare", "--table", "tags", "--column", "id"),
+		pgwidenStep(nil, "backfill", "--table", "tags", "--column", "id", "--batch-size", "500", "--max-rate", "2000"),
+		pgwidenStep(nil, "status"),
+		pgwidenStep(nil, "cutover", "--table", "tags", "--column", "id"),
+		pgwidenStep(nil, "cleanup", "--table", "tags", "--column", "id", "--yes"),
+		{header: "==> stop the application and check what it saw", run: stopApp},
+		{header: "==> the incident cannot happen any more: take tags.id past 2^31-1", run: pastInt4},
 	}
 }
