@@ -178,8 +178,16 @@ func (r *run) batchTx(ctx context.Context, tx pgx.Tx, s planner.Step, cursor []s
 
 // readBound reads the last key of the next batch (as text) and the batch's
 // row count; a nil bound means the table is done.
+//
+// The query runs as an unnamed statement, never from pgx's statement
+// cache: its text is the same for the backfill, the cutover's verification
+// and the rollback's, but the swap changes the key's type in between. A
+// statement prepared before the swap keeps its int4 parameter, and a
+// Migrator that runs the cutover and then a rollback on one pool would
+// fail with "value out of range for type integer" on the first key beyond
+// int4, instead of reporting it.
 func readBound(ctx context.Context, tx pgx.Tx, sql string, args []any, keys int) ([]string, int64, error) {
-	rows, err := tx.Query(ctx, sql, args...)
+	rows, err := tx.Query(ctx, sql, append([]any{pgx.QueryExecModeDescribeExec}, args...)...)
 	if err != nil {
 		return nil, 0, err
 	}

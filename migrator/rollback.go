@@ -30,7 +30,7 @@ func (m *Migrator) Rollback(ctx context.Context, t planner.Target) error {
 	}
 	if r.done[swapID] {
 		if err := r.unswap(ctx); err != nil {
-			return r.fail(ctx, fmt.Errorf("rollback %s: %w", t, err))
+			return r.fail(ctx, r.refused(ctx, fmt.Errorf("rollback %s: %w", t, err)))
 		}
 	}
 	for _, s := range r.steps(planner.Rollback) {
@@ -70,7 +70,32 @@ func (r *run) verifyFits(ctx context.Context, s planner.Step) error {
 	err := r.verify(ctx, s)
 	var d *differError
 	if errors.As(err, &d) {
-		return fmt.Errorf("%d rows of %s hold values beyond the old column's range: rolling back would lose them; the migration can only go forward (pgwiden cleanup)", d.rows, d.table)
+		return &beyondRangeError{d}
+	}
+	return err
+}
+
+// beyondRangeError is a rollback refused because values no longer fit the
+// old columns.
+type beyondRangeError struct{ d *differError }
+
+func (e *beyondRangeError) Error() string {
+	return fmt.Sprintf("%d rows of %s hold values beyond the old column's range: rolling back would lose them; the migration can only go forward (pgwiden cleanup)", e.d.rows, e.d.table)
+}
+
+// refused puts a migration whose rollback was refused for values beyond
+// the old range back in phase cut_over: the refusal comes before the swap
+// back, the columns are still swapped, and the error sends the operator to
+// cleanup, which refuses to start from rolling_back (it would say "run
+// pgwiden rollback first", which refuses again). Other errors leave the
+// migration rolling back, to be resumed.
+func (r *run) refused(ctx context.Context, err error) error {
+	var b *beyondRangeError
+	if !errors.As(err, &b) {
+		return err
+	}
+	if perr := r.setPhase(context.WithoutCancel(ctx), state.PhaseCutOver); perr != nil {
+		return errors.Join(err, perr)
 	}
 	return err
 }
