@@ -106,7 +106,7 @@ func TestEngineRollbackRefusesWideValues(t *testing.T) {
 		INSERT INTO events (created_at, tag_id) VALUES ('2026-01-01', 3000000000)`)
 
 	err := e.phase(ctx, "rollback")
-	if err == nil || !strings.Contains(err.Error(), "beyond the old column's range") || !strings.Contains(err.Error(), "1 rows of public.Tags") {
+	if err == nil || !strings.Contains(err.Error(), "beyond the old column's range") || !strings.Contains(err.Error(), "1 row(s) of public.Tags") {
 		t.Fatalf("rollback = %v, want a refusal naming the row of public.Tags beyond the old range", err)
 	}
 	t.Logf("rollback: %v", err)

@@ -20,7 +20,7 @@ import (
 // resumes after the last committed batch, with nothing skipped and
 // nothing done twice. Ctrl-C (ctx) stops it between batches.
 func (m *Migrator) Backfill(ctx context.Context, t planner.Target) error {
-	r, err := m.open(ctx, t)
+	r, err := m.open(ctx, t, false)
 	if err != nil {
 		return err
 	}
@@ -158,7 +158,7 @@ func (r *run) batchTx(ctx context.Context, tx pgx.Tx, s planner.Step, cursor []s
 	if cursor != nil {
 		boundSQL, stmt, args = s.Batch.NextBound, s.Batch.Next, anys(cursor)
 	}
-	bound, n, err := readBound(ctx, tx, boundSQL, append(args, size), len(s.Batch.Key))
+	bound, n, err := readBound(ctx, tx, tag(s.ID+" bound", boundSQL), append(args, size), len(s.Batch.Key))
 	if err != nil {
 		return res, err
 	}
@@ -166,7 +166,7 @@ func (r *run) batchTx(ctx context.Context, tx pgx.Tx, s planner.Step, cursor []s
 		res.done = true
 		return res, r.m.st.FinishTask(ctx, tx, r.job.ID, s.ID)
 	}
-	changed, err := do(ctx, tx, s, stmt, append(args, anys(bound)...))
+	changed, err := do(ctx, tx, s, tag(s.ID, stmt), append(args, anys(bound)...))
 	if err != nil {
 		return res, err
 	}
@@ -210,8 +210,8 @@ func readBound(ctx context.Context, tx pgx.Tx, sql string, args []any, keys int)
 
 // copyBatch is the backfill's batch: the UPDATE itself.
 func (r *run) copyBatch(ctx context.Context, tx pgx.Tx, s planner.Step, stmt string, args []any) (int64, error) {
-	tag, err := tx.Exec(ctx, "/* pgwiden "+sanitizeComment(s.ID)+" */ "+stmt, args...)
-	return tag.RowsAffected(), err
+	ct, err := tx.Exec(ctx, stmt, args...)
+	return ct.RowsAffected(), err
 }
 
 func (r *run) report(p Progress) {

@@ -12,7 +12,7 @@ import (
 // triggers and their functions. After it the migration cannot be rolled
 // back; the CLI asks for confirmation first.
 func (m *Migrator) Cleanup(ctx context.Context, t planner.Target) error {
-	r, err := m.open(ctx, t)
+	r, err := m.open(ctx, t, false)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,13 @@ type Config struct {
 	// LockTimeout bounds every wait for a table lock, so the application
 	// is never queued behind pgwiden for longer.
 	LockTimeout time.Duration
+	// ScanLockTimeout bounds the lock waits of the statements that only
+	// take SHARE UPDATE EXCLUSIVE (CREATE INDEX CONCURRENTLY, VALIDATE
+	// CONSTRAINT). Queued, such a request holds up no reads or writes,
+	// only other DDL and vacuum; but CREATE INDEX CONCURRENTLY waits for
+	// every older transaction, and a 2s timeout would fail it whenever a
+	// report runs longer.
+	ScanLockTimeout time.Duration
 	// StatementTimeout bounds catalog-only statements (not index builds or
 	// validation, which scan tables).
 	StatementTimeout time.Duration
@@ -38,6 +45,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		LockTimeout:      2 * time.Second,
+		ScanLockTimeout:  5 * time.Minute,
 		StatementTimeout: time.Minute,
 		BatchSize:        1000,
 		Retry:            pgerr.DefaultPolicy(),
@@ -51,6 +59,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.LockTimeout <= 0:
 		return errors.New("--lock-timeout must be positive: without it a DDL statement could queue the application behind it")
+	case c.ScanLockTimeout <= 0:
+		return errors.New("--scan-lock-timeout must be positive")
 	case c.BatchSize <= 0:
 		return errors.New("--batch-size must be positive")
 	case c.MaxRate < 0:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -19,7 +20,7 @@ import (
 // (swap.go). Everything before the swap can be interrupted and re-run; the
 // swap commits entirely or not at all.
 func (m *Migrator) Cutover(ctx context.Context, t planner.Target) error {
-	r, err := m.open(ctx, t)
+	r, err := m.open(ctx, t, false)
 	if err != nil {
 		return err
 	}
@@ -46,6 +47,10 @@ func (r *run) cutover(ctx context.Context) error {
 		switch {
 		case s.Batch != nil:
 			err = r.verify(ctx, s)
+			var d *differError
+			if errors.As(err, &d) {
+				err = errors.Join(err, r.backToBackfill(ctx, s.ID))
+			}
 		case s.ID == swapID:
 			if err = r.beforeSwap(ctx); err == nil {
 				err = r.swap(ctx, s)
@@ -86,7 +91,7 @@ func (r *run) verify(ctx context.Context, s planner.Step) error {
 		return err
 	}
 	if differ > 0 {
-		// The next run must count again from the start.
+		// The next verification counts again from the start.
 		if err := r.m.st.ResetTask(ctx, r.job.ID, s.ID); err != nil {
 			return err
 		}
@@ -107,10 +112,11 @@ func (r *run) beforeSwap(ctx context.Context) error {
 	if r.done[swapID] {
 		return nil
 	}
-	if err := r.checkWraparound(ctx); err != nil {
+	// The wait may be long: check for autovacuum when it ends.
+	if err := r.waitPostponed(ctx); err != nil {
 		return err
 	}
-	return r.waitPostponed(ctx)
+	return r.checkWraparound(ctx)
 }
 
 func (r *run) checkWraparound(ctx context.Context) error {
@@ -164,8 +170,15 @@ func (r *run) waitPostponed(ctx context.Context) error {
 func (r *run) analyze(ctx context.Context) {
 	for _, tc := range r.job.Plan.Tables {
 		for _, c := range tc.Columns {
-			sql := fmt.Sprintf("ANALYZE %s (%s)", tc.Table.Quoted(), catalog.Ident(c.Name))
-			if _, err := r.m.pool.Exec(ctx, sql); err != nil {
+			sql := tag("cutover/analyze", fmt.Sprintf("ANALYZE %s (%s)", tc.Table.Quoted(), catalog.Ident(c.Name)))
+			err := pgx.BeginFunc(ctx, r.m.pool, func(tx pgx.Tx) error {
+				if err := setLocal(ctx, tx, r.m.cfg.LockTimeout, 0); err != nil {
+					return err
+				}
+				_, err := tx.Exec(ctx, sql)
+				return err
+			})
+			if err != nil {
 				r.log.Warn().Err(err).Str("table", tc.Table.String()).Msg("analyze after cutover failed; run ANALYZE yourself")
 			}
 		}
@@ -179,5 +192,15 @@ type differError struct {
 }
 
 func (e *differError) Error() string {
-	return fmt.Sprintf("%d rows of %s have a shadow value that differs from the column: something wrote them with the sync trigger disabled; run pgwiden backfill again, then cutover", e.rows, e.table)
+	return fmt.Sprintf("%d row(s) of %s have a shadow value that differs from the column: something wrote them with the sync trigger disabled; run pgwiden backfill again (it copies them), then cutover", e.rows, e.table)
+}
+
+// backToBackfill makes backfill walk the table again after a verification
+// found rows that differ: its UPDATE copies exactly those.
+func (r *run) backToBackfill(ctx context.Context, verifyID string) error {
+	copyID := "backfill/copy/" + strings.TrimPrefix(verifyID, "cutover/verify/")
+	if err := r.m.st.ResetTask(ctx, r.job.ID, copyID); err != nil {
+		return err
+	}
+	return r.setPhase(ctx, state.PhaseBackfilling)
 }

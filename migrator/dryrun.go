@@ -3,6 +3,7 @@ package migrator
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/pgwiden/pgwiden/planner"
@@ -14,9 +15,13 @@ import (
 func writeDryRun(w io.Writer, p *planner.Plan, phase planner.Phase, done map[string]bool) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "-- pgwiden %s --dry-run for %s: nothing below has been run\n", phase, p.Target)
+	phases := []planner.Phase{phase}
+	if phase == planner.Rollback && done["cutover/swap"] {
+		phases = []planner.Phase{planner.Unswap, planner.Rollback} // the columns are swapped: swap back first
+	}
 	n := 0
 	for _, s := range p.Steps {
-		if s.Phase != phase {
+		if !slices.Contains(phases, s.Phase) {
 			continue
 		}
 		n++

@@ -50,7 +50,7 @@ func (r *run) probe(ctx context.Context, s planner.Step) (bool, error) {
 		return false, nil
 	}
 	var ok bool
-	if err := r.m.pool.QueryRow(ctx, s.Probe, s.ProbeArgs...).Scan(&ok); err != nil {
+	if err := r.m.pool.QueryRow(ctx, tag(s.ID+" probe", s.Probe), s.ProbeArgs...).Scan(&ok); err != nil {
 		return false, fmt.Errorf("step %s: check whether it is done: %w", s.ID, err)
 	}
 	return ok, nil
@@ -61,15 +61,17 @@ func (r *run) probe(ctx context.Context, s planner.Step) (bool, error) {
 // COMMIT, so a kill leaves either both or neither. Statements that cannot
 // run in a transaction (CONCURRENTLY) get the settings on their session.
 func (r *run) exec(ctx context.Context, s planner.Step) error {
-	timeout := r.m.cfg.StatementTimeout
+	lock, timeout := r.m.cfg.LockTimeout, r.m.cfg.StatementTimeout
 	if s.Lock == planner.ShareUpdateExclusive {
-		timeout = 0 // index builds and validation scan whole tables
+		// Index builds and validation scan whole tables, and their lock
+		// blocks no reads or writes (Config.ScanLockTimeout).
+		lock, timeout = r.m.cfg.ScanLockTimeout, 0
 	}
 	if !s.InTx {
-		return r.execOutsideTx(ctx, s, timeout)
+		return r.execOutsideTx(ctx, s, lock, timeout)
 	}
 	return pgx.BeginFunc(ctx, r.m.pool, func(tx pgx.Tx) error {
-		if err := setLocal(ctx, tx, r.m.cfg.LockTimeout, timeout); err != nil {
+		if err := setLocal(ctx, tx, lock, timeout); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, annotate(s), pgx.QueryExecModeSimpleProtocol); err != nil {
@@ -79,7 +81,7 @@ func (r *run) exec(ctx context.Context, s planner.Step) error {
 	})
 }
 
-func (r *run) execOutsideTx(ctx context.Context, s planner.Step, timeout time.Duration) error {
+func (r *run) execOutsideTx(ctx context.Context, s planner.Step, lock, timeout time.Duration) error {
 	conn, err := r.m.pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -93,7 +95,7 @@ func (r *run) execOutsideTx(ctx context.Context, s planner.Step, timeout time.Du
 		conn.Release()
 	}()
 	if _, err := conn.Exec(ctx, "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)",
-		ms(r.m.cfg.LockTimeout), ms(timeout)); err != nil {
+		ms(lock), ms(timeout)); err != nil {
 		return err
 	}
 	if err := r.dropInvalidIndex(ctx, conn.Conn(), s); err != nil {
@@ -119,7 +121,7 @@ func (r *run) dropInvalidIndex(ctx context.Context, conn *pgx.Conn, s planner.St
 		return err
 	}
 	r.log.Warn().Str("index", name).Msg("dropping the INVALID index an interrupted build left, to build it again")
-	_, err = conn.Exec(ctx, "DROP INDEX CONCURRENTLY IF EXISTS "+name)
+	_, err = conn.Exec(ctx, tag(s.ID+" drop-invalid", "DROP INDEX CONCURRENTLY IF EXISTS "+name))
 	return err
 }
 
@@ -131,11 +133,14 @@ func setLocal(ctx context.Context, tx pgx.Tx, lock, statement time.Duration) err
 
 func ms(d time.Duration) string { return fmt.Sprintf("%dms", d.Milliseconds()) }
 
-// annotate tags the statement so DBAs can tell it apart in
-// pg_stat_activity. The step ID comes from catalog names: "*/" in one
-// would end the comment early, so it is broken up.
-func annotate(s planner.Step) string {
-	return "/* pgwiden " + sanitizeComment(s.ID) + " */ " + s.SQL
+// annotate tags the step's statement so DBAs can tell it apart in
+// pg_stat_activity.
+func annotate(s planner.Step) string { return tag(s.ID, s.SQL) }
+
+// tag prefixes sql with /* pgwiden <what> */. what comes from catalog
+// names: "*/" in one would end the comment early, so it is broken up.
+func tag(what, sql string) string {
+	return "/* pgwiden " + sanitizeComment(what) + " */ " + sql
 }
 
 func sanitizeComment(s string) string {

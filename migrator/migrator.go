@@ -44,8 +44,12 @@ type run struct {
 }
 
 // open locks the target's migration and loads its job (nil before
-// prepare). The caller must call close.
-func (m *Migrator) open(ctx context.Context, t planner.Target) (*run, error) {
+// prepare). Only prepare creates pgwiden's schema (create); any other
+// phase finds nothing to do without it. The caller must call close.
+func (m *Migrator) open(ctx context.Context, t planner.Target, create bool) (*run, error) {
+	if !create && !m.st.Exists() {
+		return nil, &PhaseOrderError{Target: t, Run: "prepare"}
+	}
 	if err := m.st.Ensure(ctx); err != nil {
 		return nil, err
 	}
@@ -120,6 +124,12 @@ func (r *run) steps(p planner.Phase) []planner.Step {
 func (r *run) setPhase(ctx context.Context, p state.Phase) error {
 	if err := r.m.st.SetPhase(ctx, r.m.pool, r.job.ID, p); err != nil {
 		return err
+	}
+	if p.Finished() || p == state.PhasePrepared || p == state.PhaseBackfilled || p == state.PhaseCutOver {
+		// A phase that completed leaves no error behind in status.
+		if err := r.m.st.SetError(ctx, r.job.ID, ""); err != nil {
+			return err
+		}
 	}
 	r.job.Phase = p
 	r.log.Info().Str("phase", string(p)).Msg("phase")

@@ -13,7 +13,7 @@ import (
 // with the plan it recorded first (the catalog has changed since: it now
 // has shadow columns), and once done it is a no-op.
 func (m *Migrator) Prepare(ctx context.Context, t planner.Target) error {
-	r, err := m.open(ctx, t)
+	r, err := m.open(ctx, t, true)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/pgwiden/pgwiden/planner"
 	"github.com/pgwiden/pgwiden/state"
@@ -14,7 +15,7 @@ import (
 // if its object is already gone). After the swap the columns must first be
 // swapped back, which needs every value to fit the old type.
 func (m *Migrator) Rollback(ctx context.Context, t planner.Target) error {
-	r, err := m.open(ctx, t)
+	r, err := m.open(ctx, t, false)
 	if err != nil {
 		return err
 	}
@@ -80,21 +81,43 @@ func (r *run) verifyFits(ctx context.Context, s planner.Step) error {
 type beyondRangeError struct{ d *differError }
 
 func (e *beyondRangeError) Error() string {
-	return fmt.Sprintf("%d rows of %s hold values beyond the old column's range: rolling back would lose them; the migration can only go forward (pgwiden cleanup)", e.d.rows, e.d.table)
+	return fmt.Sprintf("%d row(s) of %s hold values beyond the old column's range: rolling back would lose them; the migration can only go forward (pgwiden cleanup)", e.d.rows, e.d.table)
 }
 
-// refused puts a migration whose rollback was refused for values beyond
-// the old range back in phase cut_over: the refusal comes before the swap
-// back, the columns are still swapped, and the error sends the operator to
-// cleanup, which refuses to start from rolling_back (it would say "run
-// pgwiden rollback first", which refuses again). Other errors leave the
-// migration rolling back, to be resumed.
+// refused undoes the start of a rollback refused for values beyond the old
+// range: it lifts the guard (values beyond the old type are accepted
+// again), forgets the guard steps so a later rollback puts it back, and
+// returns the migration to phase cut_over. The refusal comes before the
+// swap back, the columns are still swapped, and the error sends the
+// operator to cleanup, which refuses to start from rolling_back. Other
+// errors leave the migration rolling back, to be resumed.
 func (r *run) refused(ctx context.Context, err error) error {
 	var b *beyondRangeError
 	if !errors.As(err, &b) {
 		return err
 	}
-	if perr := r.setPhase(context.WithoutCancel(ctx), state.PhaseCutOver); perr != nil {
+	ctx = context.WithoutCancel(ctx)
+	var guards []string
+	for _, s := range r.steps(planner.Unswap) {
+		if strings.HasPrefix(s.ID, "unswap/guard/") {
+			guards = append(guards, s.ID)
+			delete(r.done, s.ID)
+		}
+	}
+	for _, s := range r.steps(planner.Unguard) {
+		if uerr := r.step(ctx, s); uerr != nil {
+			return errors.Join(err, uerr)
+		}
+	}
+	// Forget the unguard steps too: a later refusal must run them again.
+	for _, s := range r.steps(planner.Unguard) {
+		guards = append(guards, s.ID)
+		delete(r.done, s.ID)
+	}
+	if ferr := r.m.st.Forget(ctx, r.m.pool, r.job.ID, guards); ferr != nil {
+		return errors.Join(err, ferr)
+	}
+	if perr := r.setPhase(ctx, state.PhaseCutOver); perr != nil {
 		return errors.Join(err, perr)
 	}
 	return err

@@ -8,7 +8,6 @@ import (
 
 	"github.com/pgwiden/pgwiden/internal/pgerr"
 	"github.com/pgwiden/pgwiden/planner"
-	"github.com/pgwiden/pgwiden/state"
 )
 
 // SwapStats describe a swap: how many attempts it took and, as an upper
@@ -28,9 +27,9 @@ func (r *run) swap(ctx context.Context, s planner.Step) error {
 			return err
 		}
 	}
-	stats, err := r.swapTx(ctx, s, func(ctx context.Context, tx pgx.Tx) error {
-		return r.m.st.SetPhase(ctx, tx, r.job.ID, state.PhaseCutOver)
-	})
+	// The phase stays cutting_over until the steps after the swap are done
+	// too: a cutover killed right after the swap's commit finds them to do.
+	stats, err := r.swapTx(ctx, s, "swap")
 	if err != nil {
 		return err
 	}
@@ -44,7 +43,7 @@ func (r *run) swapBack(ctx context.Context, s planner.Step) error {
 	if r.done[s.ID] {
 		return nil
 	}
-	stats, err := r.swapTx(ctx, s, nil)
+	stats, err := r.swapTx(ctx, s, "swap back")
 	if err != nil {
 		return err
 	}
@@ -57,14 +56,14 @@ func (r *run) swapBack(ctx context.Context, s planner.Step) error {
 // transaction rolls back, holding nothing, and is tried again after a
 // backoff, up to SwapAttempts times. So the application never waits behind
 // pgwiden for longer than lock_timeout, and after the last attempt the
-// tables are as they were. The step is recorded as done (and also runs)
-// inside the same transaction.
-func (r *run) swapTx(ctx context.Context, s planner.Step, also func(context.Context, pgx.Tx) error) (SwapStats, error) {
+// tables are as they were. The step is recorded as done inside the same
+// transaction.
+func (r *run) swapTx(ctx context.Context, s planner.Step, what string) (SwapStats, error) {
 	policy := r.m.cfg.Retry
 	policy.MaxAttempts = r.m.cfg.SwapAttempts
 	var stats SwapStats
 	sql := annotate(s)
-	err := pgerr.Do(ctx, policy, r.log, s.ID, func(ctx context.Context, attempt int) error {
+	err := pgerr.Do(ctx, policy, r.log, what, func(ctx context.Context, attempt int) error {
 		stats.Attempts = attempt
 		start := time.Now()
 		defer func() { stats.Held = time.Since(start) }()
@@ -74,11 +73,6 @@ func (r *run) swapTx(ctx context.Context, s planner.Step, also func(context.Cont
 			}
 			if _, err := tx.Exec(ctx, sql, pgx.QueryExecModeSimpleProtocol); err != nil {
 				return err
-			}
-			if also != nil {
-				if err := also(ctx, tx); err != nil {
-					return err
-				}
 			}
 			return r.m.st.MarkDone(ctx, tx, r.job.ID, s.ID)
 		})

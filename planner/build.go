@@ -25,9 +25,12 @@ type builder struct {
 	finds findings
 	// phase is the phase the shared renderers (indexes, constraints,
 	// verification) are rendering for: cutover, or unswap.
-	phase  Phase
-	onto   copyRule
-	byName map[catalog.QName]*tableWork
+	phase Phase
+	onto  copyRule
+	// unguard collects the steps that lift the swap back's guard; they
+	// come last in the plan.
+	unguard []Step
+	byName  map[catalog.QName]*tableWork
 }
 
 // Build plans the widening of target t. It returns a *TargetError when the
@@ -122,7 +125,7 @@ func (b *builder) check() {
 	// No catalog shows which sessions hold prepared statements, and the
 	// swap breaks every one that returns a widened column, once.
 	b.finds.warn("prepared-statements", b.plan.Target.String(),
-		"after the swap, each server-side prepared statement whose result includes a widened column fails once with \"cached plan must not change result type\" (SQLSTATE 0A000); pgx, JDBC and Rails then prepare it again",
+		"after the swap, each server-side prepared statement whose result includes a widened column fails once with \"cached plan must not change result type\" (SQLSTATE 0A000), and one prepared with an int4 parameter for it keeps rejecting values beyond int4 (22003) until prepared again; pgx, JDBC and Rails prepare again after the first error",
 		"make sure the application retries that error once, or uses unnamed statements (as behind PgBouncer in transaction mode)")
 }
 

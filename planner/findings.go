@@ -45,14 +45,19 @@ func (f *findings) checkTable(snap *catalog.Snapshot, t *catalog.Table) {
 		f.warn("unlogged", name, "the table is UNLOGGED: a crash during the migration empties it, as it would anyway", "")
 	}
 	for _, tr := range t.Triggers {
+		if tr.Name == SyncTrigger && !tr.Inherited {
+			f.block("in-migration", name, "the table is already part of a pgwiden migration (its trigger "+SyncTrigger+" exists): two migrations would share its shadow columns",
+				"finish that migration (pgwiden status lists it) or roll it back first")
+			continue
+		}
 		if !tr.Inherited && tr.Enabled != "D" && isRowUpdateTrigger(tr.Def) {
 			f.warn("user-trigger", name+" trigger "+tr.Name, "fires on every row the backfill updates (an updated_at or audit trigger would touch every row)",
 				"accept it, or run backfill --disable-user-triggers as a superuser")
 		}
 	}
 	if len(t.Publications) > 0 {
-		f.warn("publication", name, fmt.Sprintf("published by %s: logical subscribers will receive bigint values", strings.Join(t.Publications, ", ")),
-			"widen the column on every subscriber before cutover")
+		f.warn("publication", name, fmt.Sprintf("published by %s: from prepare on, writes replicate pgwiden's extra columns, and after the swap bigint values", strings.Join(t.Publications, ", ")),
+			"before prepare, on every subscriber: widen the column and add its _pgwiden_new and _pgwiden_old columns as nullable bigint")
 	}
 }
 

@@ -16,6 +16,9 @@ const (
 	// Unswap steps run before the rollback steps when a rollback comes
 	// after the swap: they swap the old columns back in.
 	Unswap Phase = "unswap"
+	// Unguard steps run only when the swap back is refused: they lift the
+	// guard the swap back put on the sync triggers.
+	Unguard Phase = "unguard"
 )
 
 // LockMode is the table lock a statement takes, as PostgreSQL names it.

@@ -10,6 +10,7 @@ import (
 // Probes shared by several steps. Each returns one boolean: true when the
 // step's effect is already there.
 const (
+	probeSchema   = `SELECT to_regnamespace($1) IS NOT NULL`
 	probeColumn   = `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND NOT attisdropped)`
 	probeTrigger  = `SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2)`
 	probeSeqType  = `SELECT EXISTS (SELECT 1 FROM pg_sequence WHERE seqrelid = to_regclass($1) AND seqtypid = 'bigint'::regtype)`
@@ -21,8 +22,11 @@ const (
 // prepareSteps adds the shadow columns, the triggers that keep them equal
 // to the old ones, and widens the feeding sequences.
 func (b *builder) prepareSteps() {
+	// The probe skips the statement when the schema exists: CREATE SCHEMA IF
+	// NOT EXISTS still needs CREATE on the database.
 	b.add(Step{ID: "prepare/state-schema", Phase: Prepare, SQL: "CREATE SCHEMA IF NOT EXISTS " + catalog.Ident(StateSchema),
-		Lock: NoLock, InTx: true, Note: "pgwiden's own schema: state and trigger functions"})
+		Lock: NoLock, InTx: true, Probe: probeSchema, ProbeArgs: []any{StateSchema},
+		Note: "pgwiden's own schema: state and trigger functions"})
 	for _, w := range b.work {
 		b.addShadow(w)
 		b.addSync(w)

@@ -1,6 +1,11 @@
 package planner
 
-import "github.com/pgwiden/pgwiden/catalog"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pgwiden/pgwiden/catalog"
+)
 
 // unswapSteps render a rollback after the swap: the cutover in reverse. The
 // old columns have kept following the live ones through the reversed
@@ -11,6 +16,7 @@ import "github.com/pgwiden/pgwiden/catalog"
 // steps then remove the bigint columns as if the cutover never ran.
 func (b *builder) unswapSteps() error {
 	b.phase, b.onto = Unswap, ontoOld
+	b.guardSteps()
 	b.verifySteps(oldName, "read-only pass; a row whose value no longer fits the old type stops the rollback")
 	for _, w := range b.work {
 		if err := b.keyIndexSteps(w); err != nil {
@@ -35,6 +41,7 @@ func (b *builder) unswapSteps() error {
 	b.add(Step{ID: "unswap/swap", Phase: Unswap, SQL: sql, Lock: AccessExclusive, InTx: true,
 		Note: "one transaction, catalog changes only: the old columns become the live ones again"})
 	b.validateDeferredFKs(Unswap, "unswap/validate/")
+	b.plan.Steps = append(b.plan.Steps, b.unguard...)
 	return nil
 }
 
@@ -57,4 +64,31 @@ func (b *builder) keyIndexSteps(w *tableWork) error {
 		}
 	}
 	return nil
+}
+
+// guardSteps make the sync triggers refuse values beyond the old type from
+// here on, so that none can arrive between the verification and the swap
+// back: a rollback returns the column to that type, and the application
+// gets an error instead of a value silently lost. If the verification
+// refuses the rollback, the unguard steps restore the permissive triggers.
+func (b *builder) guardSteps() {
+	for _, w := range b.work {
+		t := w.t.Name
+		var guard, plain stmts
+		b.syncFunction(&plain, w, forward)
+		var body strings.Builder
+		for _, m := range w.cols {
+			limit, _ := catalog.TypeMax(m.col.Type)
+			col := catalog.Ident(m.col.Name)
+			fmt.Fprintf(&body, "  IF NEW.%s NOT BETWEEN %d AND %d THEN\n", col, -limit-1, limit)
+			fmt.Fprintf(&body, "    RAISE EXCEPTION USING ERRCODE = '22003', MESSAGE = format('pgwiden: %s.%%s = %%s does not fit %s: a rollback to %s is under way', %s, NEW.%s);\n",
+				strings.ReplaceAll(sqlQuoteInner(t.String()), "%", "%%"), m.col.Type, m.col.Type, literal(m.col.Name), col)
+			fmt.Fprintf(&body, "  END IF;\n  NEW.%s := NEW.%s;\n", catalog.Ident(oldName(m.col.Name)), col)
+		}
+		guard.add("%s", syncFunctionSQL(syncFunction(t), body.String()))
+		b.add(Step{ID: "unswap/guard/" + t.String(), Phase: Unswap, Table: t, SQL: guard.String(), Lock: NoLock, InTx: true,
+			Note: "from here on a value beyond the old type is refused, not lost"})
+		b.unguard = append(b.unguard, Step{ID: "unguard/" + t.String(), Phase: Unguard, Table: t, SQL: plain.String(), Lock: NoLock, InTx: true,
+			Note: "only when the rollback is refused: values beyond the old type are accepted again"})
+	}
 }

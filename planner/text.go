@@ -144,6 +144,8 @@ func phaseTitle(p Phase) string {
 		return "ROLLBACK (before the swap; after it, the swap back below runs first)"
 	case Unswap:
 		return "ROLLBACK AFTER CUTOVER: SWAP BACK (then the rollback steps above)"
+	case Unguard:
+		return "ONLY IF THE SWAP BACK IS REFUSED (a value beyond the old type): LIFT ITS GUARD"
 	}
 	return strings.ToUpper(string(p))
 }

@@ -71,3 +71,14 @@ func (s *Store) DoneSteps(ctx context.Context, jobID int64) (map[string]bool, er
 	}
 	return done, nil
 }
+
+// Forget removes the record of steps, so that they run again: a rollback
+// refused after it put its guard in place takes the guard away again, and
+// the next rollback must put it back.
+func (s *Store) Forget(ctx context.Context, q Execer, jobID int64, stepIDs []string) error {
+	_, err := q.Exec(ctx, `/* pgwiden state */ DELETE FROM pgwiden.steps WHERE migration_id = $1 AND step_id = ANY ($2::text[])`, jobID, stepIDs)
+	if err != nil {
+		return fmt.Errorf("state: job %d: forget steps %v: %w", jobID, stepIDs, err)
+	}
+	return nil
+}

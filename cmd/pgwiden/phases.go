@@ -58,7 +58,7 @@ func phaseCommands() []*cli.Command {
 			usage: "phase 4: drop the old columns and the triggers (after it there is no rollback)",
 			flags: []cli.Flag{&cli.BoolFlag{Name: "yes", Usage: "do not ask for confirmation (needed when stdin is not a terminal)"}}},
 		{phase: planner.Rollback, run: (*migrator.Migrator).Rollback,
-			usage: "undo prepare and backfill (any time before the swap): the schema is as it was before prepare"},
+			usage: "return the schema to what it was before prepare, from any phase before cleanup (after cutover it swaps back, if every value still fits the old type)"},
 	}
 	cmds := make([]*cli.Command, len(specs))
 	for i, s := range specs {
@@ -82,6 +82,8 @@ func phaseCommand(s phaseSpec, def migrator.Config) *cli.Command {
 	flags := append(targetFlags(),
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the SQL this phase would run, with its locks, and change nothing"},
 		&cli.DurationFlag{Name: "lock-timeout", Value: def.LockTimeout, Usage: "longest wait for a table lock; the statement is retried later"},
+		&cli.DurationFlag{Name: "scan-lock-timeout", Value: def.ScanLockTimeout,
+			Usage: "longest lock wait of CREATE INDEX CONCURRENTLY and VALIDATE, which block no reads or writes while they wait (an index build waits for older transactions)"},
 		&cli.DurationFlag{Name: "statement-timeout", Value: def.StatementTimeout,
 			Usage: "bound on catalog-only statements (index builds and validation are not bounded)"},
 	)
@@ -116,6 +118,9 @@ func configFrom(c *cli.Context) (migrator.Config, error) {
 	cfg := migrator.DefaultConfig()
 	if c.IsSet("lock-timeout") {
 		cfg.LockTimeout = c.Duration("lock-timeout")
+	}
+	if c.IsSet("scan-lock-timeout") {
+		cfg.ScanLockTimeout = c.Duration("scan-lock-timeout")
 	}
 	if c.IsSet("statement-timeout") {
 		cfg.StatementTimeout = c.Duration("statement-timeout")
