@@ -191,14 +191,21 @@ func runSteps(t *testing.T, ctx context.Context, pool *pgxpool.Pool, p *planner.
 
 func walk(t *testing.T, ctx context.Context, pool *pgxpool.Pool, s planner.Step) {
 	const size = 7
+	stop, err := oneRow(ctx, pool, s.Batch.Last)
+	if err != nil || stop == nil {
+		if err != nil {
+			t.Fatalf("step %s last key: %v", s.ID, err)
+		}
+		return
+	}
 	var last []any
 	for {
 		var bound []any
 		var err error
 		if last == nil {
-			bound, err = oneRow(ctx, pool, s.Batch.FirstBound, size)
+			bound, err = oneRow(ctx, pool, s.Batch.FirstBound, append(append([]any{}, stop...), size)...)
 		} else {
-			bound, err = oneRow(ctx, pool, s.Batch.NextBound, append(append([]any{}, last...), size)...)
+			bound, err = oneRow(ctx, pool, s.Batch.NextBound, append(append(append([]any{}, last...), stop...), size)...)
 		}
 		if err != nil {
 			t.Fatalf("step %s bounds: %v", s.ID, err)

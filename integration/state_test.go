@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -230,8 +231,8 @@ func TestStateStepsAndTasks(t *testing.T) {
 		t.Errorf("DoneSteps = %v, %v", done, err)
 	}
 
-	task, err := st.EnsureTask(ctx, j.ID, fill, "public.tags", 1000)
-	if err != nil || task == nil || task.Cursor != nil || task.RowsDone != 0 || task.RowsEstimate != 1000 || task.StartedAt != nil {
+	task, err := st.EnsureTask(ctx, j.ID, fill, "public.tags", 1000, []string{"1000"})
+	if err != nil || task == nil || task.Cursor != nil || task.RowsDone != 0 || task.RowsEstimate != 1000 || task.StartedAt != nil || !slices.Equal(task.Stop, []string{"1000"}) {
 		t.Fatalf("new task = %+v, %v", task, err)
 	}
 	// A batch that rolls back takes its checkpoint with it; one that
@@ -261,12 +262,14 @@ func TestStateStepsAndTasks(t *testing.T) {
 	if len(task.Cursor) != 1 || task.Cursor[0] != "500" || task.RowsDone != 500 || task.StartedAt == nil {
 		t.Errorf("committed batch: task = %+v", task)
 	}
-	if task, err := st.EnsureTask(ctx, j.ID, fill, "public.tags", 7); err != nil || task.RowsDone != 500 || task.Cursor[0] != "500" {
-		t.Errorf("EnsureTask of a started task = %+v, %v; want its checkpoint", task, err) // a resumed run continues
+	// A resumed run continues from its checkpoint, towards the stop key
+	// of the first run, not the table's last key now.
+	if task, err := st.EnsureTask(ctx, j.ID, fill, "public.tags", 7, []string{"9999"}); err != nil || task.RowsDone != 500 || task.Cursor[0] != "500" || !slices.Equal(task.Stop, []string{"1000"}) {
+		t.Errorf("EnsureTask of a started task = %+v, %v; want its checkpoint and first stop key", task, err)
 	}
 	must(st.Advance(ctx, db.Pool, j.ID, fill, []string{"900", "a b"}, 400))
 	must(st.FinishTask(ctx, db.Pool, j.ID, fill))
-	if _, err := st.EnsureTask(ctx, j.ID, "backfill/fill/public.posts", "public.posts", -1); err != nil {
+	if _, err := st.EnsureTask(ctx, j.ID, "backfill/fill/public.posts", "public.posts", -1, nil); err != nil {
 		t.Fatal(err)
 	}
 	tasks, err := st.Tasks(ctx, j.ID)

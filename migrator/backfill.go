@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pgwiden/pgwiden/internal/pgerr"
 	"github.com/pgwiden/pgwiden/planner"
@@ -86,9 +87,16 @@ type batchFunc func(ctx context.Context, tx pgx.Tx, s planner.Step, stmt string,
 
 // walk runs a batched step from its checkpoint to the end of the table.
 func (r *run) walk(ctx context.Context, s planner.Step, do batchFunc) error {
-	task, err := r.m.st.EnsureTask(ctx, r.job.ID, s.ID, s.Table.String(), s.Batch.Estimate)
+	stop, err := lastKey(ctx, r.m.pool, tag(s.ID+" last", s.Batch.Last), len(s.Batch.Key))
+	if err != nil {
+		return err
+	}
+	task, err := r.m.st.EnsureTask(ctx, r.job.ID, s.ID, s.Table.String(), s.Batch.Estimate, stop)
 	if err != nil || task.Done {
 		return err
+	}
+	if task.Stop == nil { // the table was empty when the walk began
+		return r.m.st.FinishTask(ctx, r.m.pool, r.job.ID, s.ID)
 	}
 	p := Progress{Step: s.ID, Table: s.Table.String(), Estimate: s.Batch.Estimate, Copied: task.RowsDone, Started: time.Now()}
 	cursor := task.Cursor
@@ -109,7 +117,7 @@ func (r *run) walk(ctx context.Context, s planner.Step, do batchFunc) error {
 		start := time.Now()
 		// The batch runs to its end even if Ctrl-C comes meanwhile: a
 		// short transaction, and the stop happens cleanly after it.
-		res, err := r.batch(context.WithoutCancel(ctx), s, cursor, d.Rows, do)
+		res, err := r.batch(context.WithoutCancel(ctx), s, cursor, task.Stop, d.Rows, do)
 		last = throttle.BatchOutcome{Rows: int(res.scanned), Took: time.Since(start), Err: err}
 		if err != nil {
 			return err
@@ -132,19 +140,19 @@ type batchResult struct {
 
 // batch runs one batch with retries: find the batch's last key, run the
 // statement on (cursor, bound], record bound as the checkpoint, commit.
-func (r *run) batch(ctx context.Context, s planner.Step, cursor []string, size int, do batchFunc) (batchResult, error) {
+func (r *run) batch(ctx context.Context, s planner.Step, cursor, stop []string, size int, do batchFunc) (batchResult, error) {
 	var res batchResult
 	err := pgerr.Do(ctx, r.m.cfg.Retry, r.log, s.ID+" batch", func(ctx context.Context, _ int) error {
 		return pgx.BeginFunc(ctx, r.m.pool, func(tx pgx.Tx) error {
 			var err error
-			res, err = r.batchTx(ctx, tx, s, cursor, size, do)
+			res, err = r.batchTx(ctx, tx, s, cursor, stop, size, do)
 			return err
 		})
 	})
 	return res, err
 }
 
-func (r *run) batchTx(ctx context.Context, tx pgx.Tx, s planner.Step, cursor []string, size int, do batchFunc) (batchResult, error) {
+func (r *run) batchTx(ctx context.Context, tx pgx.Tx, s planner.Step, cursor, stop []string, size int, do batchFunc) (batchResult, error) {
 	var res batchResult
 	if err := setLocal(ctx, tx, r.m.cfg.LockTimeout, r.m.cfg.StatementTimeout); err != nil {
 		return res, err
@@ -158,7 +166,8 @@ func (r *run) batchTx(ctx context.Context, tx pgx.Tx, s planner.Step, cursor []s
 	if cursor != nil {
 		boundSQL, stmt, args = s.Batch.NextBound, s.Batch.Next, anys(cursor)
 	}
-	bound, n, err := readBound(ctx, tx, tag(s.ID+" bound", boundSQL), append(args, size), len(s.Batch.Key))
+	boundArgs := append(append(append([]any{}, args...), anys(stop)...), size)
+	bound, n, err := readBound(ctx, tx, tag(s.ID+" bound", boundSQL), boundArgs, len(s.Batch.Key))
 	if err != nil {
 		return res, err
 	}
@@ -206,6 +215,20 @@ func readBound(ctx context.Context, tx pgx.Tx, sql string, args []any, keys int)
 		return nil, 0, err
 	}
 	return bound, n, rows.Err()
+}
+
+// lastKey reads the table's last key as text, nil when it is empty.
+func lastKey(ctx context.Context, pool *pgxpool.Pool, sql string, keys int) ([]string, error) {
+	key := make([]string, keys)
+	dest := make([]any, keys)
+	for i := range key {
+		dest[i] = &key[i]
+	}
+	err := pool.QueryRow(ctx, sql, pgx.QueryExecModeDescribeExec).Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	return key, err
 }
 
 // copyBatch is the backfill's batch: the UPDATE itself.

@@ -3,7 +3,6 @@ package migrator
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/pgwiden/pgwiden/planner"
@@ -19,11 +18,16 @@ func writeDryRun(w io.Writer, p *planner.Plan, phase planner.Phase, done map[str
 	if phase == planner.Rollback && done["cutover/swap"] {
 		phases = []planner.Phase{planner.Unswap, planner.Rollback} // the columns are swapped: swap back first
 	}
-	n := 0
-	for _, s := range p.Steps {
-		if !slices.Contains(phases, s.Phase) {
-			continue
+	var steps []planner.Step
+	for _, ph := range phases {
+		for _, s := range p.Steps {
+			if s.Phase == ph {
+				steps = append(steps, s)
+			}
 		}
+	}
+	n := 0
+	for _, s := range steps {
 		n++
 		state := ""
 		if done[s.ID] {

@@ -63,15 +63,18 @@ type Step struct {
 }
 
 // Batch holds the statements of a batched step. The backfill walks the
-// table in key order (keyset pagination, never OFFSET over the table):
-// NextBound finds the last key of the next batch after $1.. (the previous
-// batch's last key) and the batch's row count, then Next works on the rows
-// in (previous, last]. The First* forms start from the beginning of the
-// table.
+// table in key order (keyset pagination, never OFFSET over the table) up
+// to a stop key, the table's Last key when the walk begins: rows beyond it
+// were written with the sync trigger in place. NextBound finds, from the
+// previous batch's last key and the stop key, the last key of the next
+// batch and its row count; Next then works on the rows in (previous,
+// last]. The First* forms start from the beginning of the table.
 type Batch struct {
 	Key []string `json:"key"`
 	// Estimate is the table's row count from statistics, for progress.
-	Estimate   int64  `json:"estimate"`
+	Estimate int64 `json:"estimate"`
+	// Last reads the table's last key, where a walk that begins now stops.
+	Last       string `json:"last"`
 	FirstBound string `json:"first_bound"`
 	NextBound  string `json:"next_bound"`
 	First      string `json:"first"`

@@ -88,10 +88,14 @@ func keyset(tab *catalog.Table, key []string, stmt string) *Batch {
 			strings.Join(prefixEach("b.", suffixEach(key, "::text")), ", "), order, t.Quoted(), where, order, limit, desc)
 	}
 	return &Batch{
-		Key:        key,
-		Estimate:   int64(max(tab.RowEstimate, 0)),
-		FirstBound: bound("", 1),
-		NextBound:  bound(" WHERE "+k+" > "+params(1), n+1),
+		Key:      key,
+		Estimate: int64(max(tab.RowEstimate, 0)),
+		// Qualified for the same reason as the bounds: ORDER BY must sort
+		// the key, not its text.
+		Last: fmt.Sprintf("SELECT %s FROM %s l ORDER BY %s LIMIT 1", strings.Join(prefixEach("l.", suffixEach(key, "::text")), ", "),
+			t.Quoted(), strings.Join(prefixEach("l.", suffixEach(key, " DESC")), ", ")),
+		FirstBound: bound(" WHERE "+k+" <= "+params(1), n+1),
+		NextBound:  bound(" WHERE "+k+" > "+params(1)+" AND "+k+" <= "+params(n+1), 2*n+1),
 		First:      strings.Replace(stmt, rangeSlot, k+" <= "+params(1), 1),
 		Next:       strings.Replace(stmt, rangeSlot, k+" > "+params(1)+" AND "+k+" <= "+params(n+1), 1),
 	}

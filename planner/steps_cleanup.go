@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"strings"
+
 	"github.com/pgwiden/pgwiden/catalog"
 )
 
@@ -78,7 +80,9 @@ func (b *builder) undo(s Step) (Step, bool) {
 			r.SQL, r.Lock, r.InTx = "DROP INDEX IF EXISTS "+s.ProbeArgs[0].(string), AccessExclusive, true
 		}
 	case "cutover/constraint":
-		r.ID, r.SQL, r.Lock = "rollback/drop-constraint/"+obj, "ALTER TABLE "+s.Table.Quoted()+" DROP CONSTRAINT IF EXISTS "+catalog.Ident(s.ProbeArgs[1].(string)), AccessExclusive
+		// A foreign key's drop locks its parent too: in the same order.
+		lock, _, _ := strings.Cut(s.SQL, "ALTER TABLE ")
+		r.ID, r.SQL, r.Lock = "rollback/drop-constraint/"+obj, lock+"ALTER TABLE "+s.Table.Quoted()+" DROP CONSTRAINT IF EXISTS "+catalog.Ident(s.ProbeArgs[1].(string)), AccessExclusive
 	default:
 		return Step{}, false
 	}

@@ -151,21 +151,24 @@ func (b *builder) checkSteps(w *tableWork) error {
 		if err != nil {
 			return fmt.Errorf("constraint %s: %w", con.Name, err)
 		}
-		b.addConstraint(w.t.Name, b.onto.name(con.Name), def, con.Validated)
+		b.addConstraint(w.t.Name, b.onto.name(con.Name), def, con.Validated, nil)
 	}
 	return nil
 }
 
 // addConstraint adds a constraint NOT VALID and, if the original was
 // validated, validates it in a separate step (SHARE UPDATE EXCLUSIVE).
-func (b *builder) addConstraint(t catalog.QName, name, def string, validate bool) {
+// A foreign key locks its referenced table too: parent first, the order
+// the application locks them in (UPDATE the parent, INSERT the child), or
+// the two deadlock and PostgreSQL may abort the application's transaction.
+func (b *builder) addConstraint(t catalog.QName, name, def string, validate bool, ref *catalog.QName) {
 	id := t.String() + "." + name
 	lock := AccessExclusive
-	if strings.HasPrefix(def, "FOREIGN KEY") {
+	if ref != nil {
 		lock = ShareRowExclusive
 	}
 	b.add(Step{ID: string(b.phase) + "/constraint/" + id, Phase: b.phase, Table: t,
-		SQL:  "ALTER TABLE " + t.Quoted() + " ADD CONSTRAINT " + catalog.Ident(name) + " " + def + " NOT VALID",
+		SQL:  lockParentFirst(ref, t) + "ALTER TABLE " + t.Quoted() + " ADD CONSTRAINT " + catalog.Ident(name) + " " + def + " NOT VALID",
 		Lock: lock, InTx: true, Probe: probeCon, ProbeArgs: []any{t.Quoted(), name}, Note: "NOT VALID: no scan while the lock is held"})
 	if validate {
 		b.add(Step{ID: string(b.phase) + "/validate/" + id, Phase: b.phase, Table: t,
@@ -173,6 +176,15 @@ func (b *builder) addConstraint(t catalog.QName, name, def string, validate bool
 			Lock: ShareUpdateExclusive, InTx: true, Probe: probeConValid, ProbeArgs: []any{t.Quoted(), name},
 			Note: "scans the table; reads and writes continue"})
 	}
+}
+
+// lockParentFirst is the LOCK TABLE that makes a statement on a child take
+// the parent's lock first; empty for a self-reference or no parent.
+func lockParentFirst(parent *catalog.QName, child catalog.QName) string {
+	if parent == nil || *parent == child {
+		return ""
+	}
+	return "LOCK TABLE " + parent.Quoted() + " IN SHARE ROW EXCLUSIVE MODE;\n"
 }
 
 // fkDef renders a foreign key with the closure columns on either side
@@ -214,11 +226,11 @@ func (b *builder) fkSteps() error {
 			return err
 		}
 		if fk.table.Kind != "partitioned" {
-			b.addConstraint(fk.table.Name, b.onto.name(fk.con.Name), def, fk.con.Validated)
+			b.addConstraint(fk.table.Name, b.onto.name(fk.con.Name), def, fk.con.Validated, fk.con.RefTable)
 			continue
 		}
 		for _, l := range leaves(b.snap, fk.table) {
-			b.addConstraint(l.Name, b.onto.name(fk.con.Name), def, fk.con.Validated)
+			b.addConstraint(l.Name, b.onto.name(fk.con.Name), def, fk.con.Validated, fk.con.RefTable)
 		}
 	}
 	return nil

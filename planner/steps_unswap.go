@@ -27,7 +27,7 @@ func (b *builder) unswapSteps() error {
 		}
 		for _, m := range w.cols {
 			if m.col.NotNull {
-				b.addConstraint(w.t.Name, notNullCheck(m.col.Name), "CHECK ("+catalog.Ident(oldName(m.col.Name))+" IS NOT NULL)", true)
+				b.addConstraint(w.t.Name, notNullCheck(m.col.Name), "CHECK ("+catalog.Ident(oldName(m.col.Name))+" IS NOT NULL)", true, nil)
 			}
 		}
 	}

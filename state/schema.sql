@@ -49,6 +49,10 @@ CREATE TABLE IF NOT EXISTS pgwiden.tasks (
     step_id       text NOT NULL,
     table_name    text NOT NULL,
     cursor        text[],
+    -- stop_at is the table's last key when the walk began: rows beyond it
+    -- were written with the sync trigger in place and need no copy, so a
+    -- walk ends there instead of chasing the application's inserts.
+    stop_at       text[],
     rows_done     bigint NOT NULL DEFAULT 0,
     rows_estimate bigint,
     done          boolean NOT NULL DEFAULT false,

@@ -16,7 +16,10 @@ type Task struct {
 	Table  string
 	// Cursor is the batch key of the last row of the last committed batch,
 	// as text in key column order; nil before the first batch.
-	Cursor   []string
+	Cursor []string
+	// Stop is the last key the walk covers (the table's last key when it
+	// began); nil when the table was empty then.
+	Stop     []string
 	RowsDone int64
 	// RowsEstimate is the planner's row count; -1 when unknown.
 	RowsEstimate int64
@@ -27,19 +30,21 @@ type Task struct {
 }
 
 // taskColumns are the columns scanTask reads, in its order.
-const taskColumns = `step_id, table_name, cursor, rows_done, coalesce(rows_estimate, -1), done, started_at, updated_at`
+const taskColumns = `step_id, table_name, cursor, stop_at, rows_done, coalesce(rows_estimate, -1), done, started_at, updated_at`
 
 // EnsureTask records the step's task unless it exists and returns it: a
-// resumed backfill gets its checkpoint back. A negative estimate means
+// resumed backfill gets its checkpoint back, and the stop key it recorded
+// first (stop is only stored when none is). A negative estimate means
 // unknown.
-func (s *Store) EnsureTask(ctx context.Context, jobID int64, stepID, table string, estimate int64) (*Task, error) {
+func (s *Store) EnsureTask(ctx context.Context, jobID int64, stepID, table string, estimate int64, stop []string) (*Task, error) {
 	var est *int64
 	if estimate >= 0 {
 		est = &estimate
 	}
-	_, err := s.pool.Exec(ctx, `/* pgwiden state */ INSERT INTO pgwiden.tasks
-		(migration_id, step_id, table_name, rows_estimate) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (migration_id, step_id) DO NOTHING`, jobID, stepID, table, est)
+	_, err := s.pool.Exec(ctx, `/* pgwiden state */ INSERT INTO pgwiden.tasks AS t
+		(migration_id, step_id, table_name, rows_estimate, stop_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (migration_id, step_id) DO UPDATE SET stop_at = coalesce(t.stop_at, EXCLUDED.stop_at)`,
+		jobID, stepID, table, est, stop)
 	if err != nil {
 		return nil, fmt.Errorf("state: job %d step %s: ensure task: %w", jobID, stepID, err)
 	}
@@ -108,7 +113,7 @@ func (s *Store) Tasks(ctx context.Context, jobID int64) ([]Task, error) {
 // ResetTask starts the step's task over from the beginning of its table,
 // e.g. a verification that must run again.
 func (s *Store) ResetTask(ctx context.Context, jobID int64, stepID string) error {
-	tag, err := s.pool.Exec(ctx, `/* pgwiden state */ UPDATE pgwiden.tasks SET cursor = NULL, rows_done = 0, done = false,
+	tag, err := s.pool.Exec(ctx, `/* pgwiden state */ UPDATE pgwiden.tasks SET cursor = NULL, stop_at = NULL, rows_done = 0, done = false,
 		started_at = NULL, updated_at = clock_timestamp() WHERE migration_id = $1 AND step_id = $2`, jobID, stepID)
 	if err := affected(tag, err); err != nil {
 		return fmt.Errorf("state: job %d step %s: reset task: %w", jobID, stepID, err)
@@ -128,6 +133,6 @@ func (s *Store) ResetTasks(ctx context.Context, jobID int64) error {
 // scanTask reads one row of taskColumns.
 func scanTask(row pgx.Row) (Task, error) {
 	var t Task
-	err := row.Scan(&t.StepID, &t.Table, &t.Cursor, &t.RowsDone, &t.RowsEstimate, &t.Done, &t.StartedAt, &t.UpdatedAt)
+	err := row.Scan(&t.StepID, &t.Table, &t.Cursor, &t.Stop, &t.RowsDone, &t.RowsEstimate, &t.Done, &t.StartedAt, &t.UpdatedAt)
 	return t, err
 }
