@@ -19,8 +19,12 @@ test: pg-bin lint
 pg-bin:
 	@bash scripts/ensure-postgres.sh
 
+# The migration benchmark (integration/bench_test.go): pgbench -i -s
+# PGWIDEN_BENCH_SCALE (default 50) data under a tpcb-like load, pgwiden against a
+# plain ALTER TABLE ... TYPE bigint. Minutes, not seconds; run it on an idle
+# machine. Figures: README, Benchmarks.
 bench: pg-bin
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -v -run '^$$' -bench . -benchtime=1x -timeout 60m ./...
 
 # demo starts a throwaway server found as the tests find theirs
 # (internal/pgserver) and runs the freshly built bin/pgwiden against it.

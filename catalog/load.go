@@ -109,6 +109,22 @@ func (l *loader) table(oid uint32) *Table {
 	return &l.snap.Tables[i]
 }
 
+// forTables runs sql for the loaded tables and hands each row, with its
+// table, to add; rows of tables that appeared after the tables query ran
+// are skipped.
+func forTables[T any](ctx context.Context, l *loader, sql string, oid func(T) uint32, add func(*Table, T)) error {
+	rows, err := collect[T](ctx, l.q, sql, l.oids)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if t := l.table(oid(r)); t != nil {
+			add(t, r)
+		}
+	}
+	return nil
+}
+
 // collect runs sql and scans every row into a T by column name.
 func collect[T any](ctx context.Context, q Querier, sql string, args ...any) ([]T, error) {
 	rows, err := q.Query(ctx, sql, args...)

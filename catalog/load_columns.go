@@ -25,15 +25,7 @@ func (l *loader) loadColumns(ctx context.Context) error {
 		SeqName       *string  `db:"seq_name"`
 		GeneratedDeps []string `db:"generated_deps"`
 	}
-	rows, err := collect[row](ctx, l.q, columnsSQL, l.oids)
-	if err != nil {
-		return err
-	}
-	for _, r := range rows {
-		t := l.table(r.OID)
-		if t == nil {
-			continue
-		}
+	return forTables(ctx, l, columnsSQL, func(r row) uint32 { return r.OID }, func(t *Table, r row) {
 		t.Columns = append(t.Columns, Column{
 			Name:          r.Name,
 			Num:           r.Num,
@@ -50,6 +42,5 @@ func (l *loader) loadColumns(ctx context.Context) error {
 		if r.SeqOID != nil {
 			l.seqOIDs = append(l.seqOIDs, *r.SeqOID)
 		}
-	}
-	return nil
+	})
 }

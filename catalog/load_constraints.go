@@ -24,15 +24,7 @@ func (l *loader) loadConstraints(ctx context.Context) error {
 		RefName    *string  `db:"ref_name"`
 		RefColumns []string `db:"ref_columns"`
 	}
-	rows, err := collect[row](ctx, l.q, constraintsSQL, l.oids)
-	if err != nil {
-		return err
-	}
-	for _, r := range rows {
-		t := l.table(r.OID)
-		if t == nil {
-			continue
-		}
+	return forTables(ctx, l, constraintsSQL, func(r row) uint32 { return r.OID }, func(t *Table, r row) {
 		t.Constraints = append(t.Constraints, Constraint{
 			Name:       r.Name,
 			Type:       r.Type,
@@ -44,6 +36,5 @@ func (l *loader) loadConstraints(ctx context.Context) error {
 			RefTable:   qname(r.RefSchema, r.RefName),
 			RefColumns: nilIfEmpty(r.RefColumns),
 		})
-	}
-	return nil
+	})
 }

@@ -27,15 +27,7 @@ func (l *loader) loadIndexes(ctx context.Context) error {
 		ParentName     *string  `db:"parent_name"`
 		Bytes          int64    `db:"bytes"`
 	}
-	rows, err := collect[row](ctx, l.q, indexesSQL, l.oids)
-	if err != nil {
-		return err
-	}
-	for _, r := range rows {
-		t := l.table(r.OID)
-		if t == nil {
-			continue
-		}
+	return forTables(ctx, l, indexesSQL, func(r row) uint32 { return r.OID }, func(t *Table, r row) {
 		t.Indexes = append(t.Indexes, Index{
 			Name:        r.Name,
 			Def:         r.Def,
@@ -51,6 +43,5 @@ func (l *loader) loadIndexes(ctx context.Context) error {
 			ParentIndex: qname(r.ParentSchema, r.ParentName),
 			Bytes:       r.Bytes,
 		})
-	}
-	return nil
+	})
 }

@@ -26,15 +26,7 @@ func (l *loader) loadTriggers(ctx context.Context) error {
 		Inherited      bool     `db:"inherited"`
 		Columns        []string `db:"columns"`
 	}
-	rows, err := collect[row](ctx, l.q, triggersSQL, l.oids)
-	if err != nil {
-		return err
-	}
-	for _, r := range rows {
-		t := l.table(r.OID)
-		if t == nil {
-			continue
-		}
+	return forTables(ctx, l, triggersSQL, func(r row) uint32 { return r.OID }, func(t *Table, r row) {
 		t.Triggers = append(t.Triggers, Trigger{
 			Name:           r.Name,
 			Def:            r.Def,
@@ -44,8 +36,7 @@ func (l *loader) loadTriggers(ctx context.Context) error {
 			FunctionConfig: nilIfEmpty(r.FunctionConfig),
 			Columns:        nilIfEmpty(r.Columns),
 		})
-	}
-	return nil
+	})
 }
 
 // loadPolicies reads the row-level security policies of the loaded tables.

@@ -32,6 +32,9 @@ type Config struct {
 	Retry pgerr.Policy
 	// SwapAttempts is how often cutover tries the swap before giving up.
 	SwapAttempts int
+	// VacuumWait is how long each swap attempt first waits for an
+	// autovacuum running on the tables to end (see run.awaitVacuum).
+	VacuumWait time.Duration
 	// PostponeFile: while it exists, cutover waits before the swap.
 	PostponeFile string
 	// DisableUserTriggers makes the backfill's session skip the tables'
@@ -50,6 +53,7 @@ func DefaultConfig() Config {
 		BatchSize:        1000,
 		Retry:            pgerr.DefaultPolicy(),
 		SwapAttempts:     30,
+		VacuumWait:       time.Minute,
 		ProgressEvery:    10 * time.Second,
 	}
 }

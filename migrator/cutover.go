@@ -120,6 +120,24 @@ func (r *run) beforeSwap(ctx context.Context) error {
 }
 
 func (r *run) checkWraparound(ctx context.Context) error {
+	v, err := r.vacuuming(ctx)
+	if err != nil || v == nil || !v.wraparound {
+		return err
+	}
+	return fmt.Errorf("an anti-wraparound autovacuum (pid %d) is running on %s: it does not yield to the swap's locks; wait until it ends, then run cutover again", v.pid, v.table)
+}
+
+// vacuumRun is a (auto)vacuum running on one of the migration's tables.
+type vacuumRun struct {
+	pid        int
+	table      string
+	wraparound bool
+}
+
+// vacuuming finds a vacuum running on the closure's tables, nil if none.
+// Without pg_read_all_stats the progress view hides other users' vacuums:
+// then it finds none, and the swap's lock_timeout still bounds the wait.
+func (r *run) vacuuming(ctx context.Context) (*vacuumRun, error) {
 	var tables []string
 	for _, tc := range r.job.Plan.Tables {
 		tables = append(tables, tc.Table.Quoted())
@@ -127,19 +145,43 @@ func (r *run) checkWraparound(ctx context.Context) error {
 			tables = append(tables, l.Quoted())
 		}
 	}
-	var pid int
-	var rel string
-	err := r.m.pool.QueryRow(ctx, `SELECT a.pid, p.relid::regclass::text FROM pg_stat_progress_vacuum p
-		JOIN pg_stat_activity a USING (pid)
-		WHERE p.relid = ANY (SELECT to_regclass(t) FROM unnest($1::text[]) t) AND a.query ILIKE '%to prevent wraparound%'
-		LIMIT 1`, tables).Scan(&pid, &rel)
+	var v vacuumRun
+	err := r.m.pool.QueryRow(ctx, tag("cutover/check-vacuum", `SELECT p.pid, p.relid::regclass::text, coalesce(a.query ILIKE '%to prevent wraparound%', false)
+		FROM pg_stat_progress_vacuum p LEFT JOIN pg_stat_activity a USING (pid)
+		WHERE p.relid = ANY (SELECT to_regclass(t) FROM unnest($1::text[]) t)
+		ORDER BY 3 DESC LIMIT 1`), tables).Scan(&v.pid, &v.table, &v.wraparound)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("check for anti-wraparound autovacuum: %w", err)
+		return nil, fmt.Errorf("check for a vacuum on the tables: %w", err)
 	}
-	return fmt.Errorf("an anti-wraparound autovacuum (pid %d) is running on %s: it does not yield to the swap's locks; wait until it ends, then run cutover again", pid, rel)
+	return &v, nil
+}
+
+// awaitVacuum waits, up to limit, while an autovacuum runs on the tables
+// before a swap attempt. An autovacuum gives way to a lock request only
+// after deadlock_timeout (1s by default), and all that time the
+// application would queue behind the swap's request: better to let it end
+// first. It checks every quarter second.
+func (r *run) awaitVacuum(ctx context.Context, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for logged := false; time.Now().Before(deadline); {
+		v, err := r.vacuuming(ctx)
+		if err != nil || v == nil {
+			return err
+		}
+		if !logged {
+			r.log.Info().Int("pid", v.pid).Str("table", v.table).Msg("waiting for the vacuum on the table to end before the swap")
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	return nil
 }
 
 // waitPostponed waits while the postpone file exists, so an operator can

@@ -65,6 +65,9 @@ func (r *run) swapTx(ctx context.Context, s planner.Step, what string) (SwapStat
 	sql := annotate(s)
 	err := pgerr.Do(ctx, policy, r.log, what, func(ctx context.Context, attempt int) error {
 		stats.Attempts = attempt
+		if err := r.awaitVacuum(ctx, r.m.cfg.VacuumWait); err != nil {
+			return err
+		}
 		start := time.Now()
 		defer func() { stats.Held = time.Since(start) }()
 		return pgx.BeginFunc(ctx, r.m.pool, func(tx pgx.Tx) error {
