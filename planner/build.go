@@ -125,7 +125,7 @@ func (b *builder) check() {
 	// No catalog shows which sessions hold prepared statements, and the
 	// swap breaks every one that returns a widened column, once.
 	b.finds.warn("prepared-statements", b.plan.Target.String(),
-		"after the swap, each server-side prepared statement whose result includes a widened column fails once with \"cached plan must not change result type\" (SQLSTATE 0A000), and one prepared with an int4 parameter for it keeps rejecting values beyond int4 (22003) until prepared again; pgx, JDBC and Rails prepare again after the first error",
+		"each server-side prepared statement whose result includes the tables' columns (SELECT *) fails once with \"cached plan must not change result type\" (SQLSTATE 0A000) after prepare adds the shadow columns, after the swap and after a rollback, and one prepared with an int4 parameter for a widened column keeps rejecting values beyond int4 (22003) after the swap until prepared again; pgx, JDBC and Rails prepare again after the first error",
 		"make sure the application retries that error once, or uses unnamed statements (as behind PgBouncer in transaction mode)")
 }
 

@@ -77,6 +77,7 @@ type Estimates struct {
 	IndexBytes int64 `json:"index_bytes"`
 	// ExtraBytes is an upper bound of the extra disk the migration needs
 	// until cleanup and vacuum: one dead version of every row rewritten by
-	// the backfill, the new indexes and the 8-byte shadow values.
+	// the backfill, an entry per row in every index of the tables, the new
+	// indexes and the 8-byte shadow values.
 	ExtraBytes int64 `json:"extra_bytes"`
 }

@@ -1,0 +1,276 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+	"github.com/urfave/cli/v2"
+
+	"github.com/pgwiden/pgwiden/migrator"
+	"github.com/pgwiden/pgwiden/planner"
+	"github.com/pgwiden/pgwiden/rehearsal"
+	"github.com/pgwiden/pgwiden/state"
+	"github.com/pgwiden/pgwiden/throttle"
+)
+
+// rehearseCommand runs a whole migration on staging and reports on it.
+func rehearseCommand() *cli.Command {
+	def := migrator.DefaultConfig()
+	return &cli.Command{
+		Name:  "rehearse",
+		Usage: "on a staging copy: run prepare, backfill, cutover and rollback for real, and write a report for the change review",
+		Description: "Writes to the database given by the global --dsn, so it refuses to start unless --staging-check returns true\n" +
+			"there (or --i-know-this-is-staging). The report (markdown, or --json) has each phase's duration, the backfill's\n" +
+			"rows/s, the exclusive locks' longest hold and the swap's attempts, extra disk, WAL, every warning, the verification,\n" +
+			"a schema comparison after the rollback, and with --production-dsn or --production-rows an extrapolation to production.",
+		Flags: append(targetFlags(), rehearseFlags(def)...),
+		Before: func(c *cli.Context) error {
+			_, err := rehearseEngine(c)
+			if err == nil {
+				err = checkRehearseFlags(c)
+			}
+			return err
+		},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageError("rehearse: %s (see pgwiden rehearse --help)", err)
+		},
+		Action: withEnv(runRehearse),
+	}
+}
+
+func rehearseFlags(def migrator.Config) []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "staging-check", Usage: "a query that returns true only on staging, e.g. \"SELECT current_database() LIKE '%staging%'\" (run read-only before anything is written)"},
+		&cli.BoolFlag{Name: "i-know-this-is-staging", Usage: "run without --staging-check"},
+		&cli.StringFlag{Name: "report", Usage: "write the report to this file instead of stdout"},
+		&cli.BoolFlag{Name: "json", Usage: "write the report as JSON instead of markdown"},
+		&cli.BoolFlag{Name: "keep", Usage: "stop after the cutover: no rollback, the columns stay bigint"},
+		&cli.StringFlag{Name: "production-dsn", Usage: "extrapolate to production from its catalog statistics (read-only session, no table is scanned)"},
+		&cli.Int64Flag{Name: "production-rows", Usage: "extrapolate to production from the target table's row count there"},
+		&cli.IntFlag{Name: "batch-size", Value: def.BatchSize, Usage: "rows per backfill and verification batch"},
+		&cli.Float64Flag{Name: "max-rate", Value: def.MaxRate, Usage: "at most this many rows per second (0: no limit, the default for a rehearsal)"},
+		&cli.DurationFlag{Name: "lock-timeout", Value: def.LockTimeout, Usage: "longest wait for a table lock; the statement is retried later"},
+		&cli.DurationFlag{Name: "scan-lock-timeout", Value: def.ScanLockTimeout, Usage: "longest lock wait of CREATE INDEX CONCURRENTLY and VALIDATE"},
+		&cli.DurationFlag{Name: "statement-timeout", Value: def.StatementTimeout, Usage: "bound on catalog-only statements"},
+		&cli.IntFlag{Name: "max-attempts", Value: def.SwapAttempts, Usage: "swap attempts before giving up"},
+		&cli.DurationFlag{Name: "progress-interval", Value: def.ProgressEvery, Usage: "without a terminal, log progress this often"},
+		&cli.Float64Flag{Name: "load-builtin", Usage: "meanwhile, touch random rows of the target table at this many statements/s (UPDATE t SET key = key WHERE key = $1)"},
+		&cli.StringFlag{Name: "load", Usage: "meanwhile, run this one SQL statement again and again at --load-rate"},
+		&cli.Float64Flag{Name: "load-rate", Value: 10, Usage: "statements per second of --load"},
+		&cli.DurationFlag{Name: "load-baseline", Value: 3 * time.Second, Usage: "run the load alone this long first, for its baseline latency"},
+	}
+}
+
+// checkRehearseFlags refuses, before connecting, what cannot work.
+func checkRehearseFlags(c *cli.Context) error {
+	switch {
+	case c.String("staging-check") == "" && !c.Bool("i-know-this-is-staging"):
+		return usageError("rehearse writes to the database it runs on: pass --staging-check 'SELECT ...' " +
+			"(a query that returns true only on staging, e.g. SELECT current_database() LIKE '%%staging%%') or --i-know-this-is-staging")
+	case c.String("production-dsn") != "" && c.IsSet("production-rows"):
+		return usageError("--production-dsn and --production-rows both give production's size: pass one")
+	case c.Int64("production-rows") < 0:
+		return usageError("--production-rows must not be negative")
+	case c.Float64("load-builtin") < 0 || c.Float64("load-rate") <= 0:
+		return usageError("--load-builtin must be 0 (off) or positive, --load-rate positive")
+	case c.Duration("load-baseline") < 0:
+		return usageError("--load-baseline must not be negative")
+	}
+	return nil
+}
+
+// rehearseEngine reads the migrator's configuration from the flags. The
+// rehearsal runs unthrottled unless --max-rate says otherwise.
+func rehearseEngine(c *cli.Context) (migrator.Config, error) {
+	cfg := migrator.DefaultConfig()
+	cfg.LockTimeout, cfg.ScanLockTimeout = c.Duration("lock-timeout"), c.Duration("scan-lock-timeout")
+	cfg.StatementTimeout, cfg.SwapAttempts = c.Duration("statement-timeout"), c.Int("max-attempts")
+	cfg.BatchSize, cfg.MaxRate = c.Int("batch-size"), c.Float64("max-rate")
+	cfg.ProgressEvery = c.Duration("progress-interval")
+	if err := cfg.Validate(); err != nil {
+		return cfg, &exitError{code: exitUsage, err: err}
+	}
+	switch {
+	case cfg.StatementTimeout < 0:
+		return cfg, usageError("--statement-timeout must be 0 (no limit) or positive")
+	case cfg.ProgressEvery <= 0:
+		return cfg, usageError("--progress-interval must be positive, e.g. 10s")
+	}
+	return cfg, nil
+}
+
+func runRehearse(ctx context.Context, e *env, c *cli.Context) error {
+	t, err := targetFrom(c)
+	if err != nil {
+		return err
+	}
+	cfg, err := rehearseEngine(c)
+	if err != nil {
+		return err
+	}
+	r, closeAll, err := newRehearsal(ctx, e, c, t, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	if err := r.Check(ctx); err != nil {
+		return rehearseError(err)
+	}
+	out, closeOut, err := reportOutput(c, e.stdout)
+	if err != nil {
+		return err
+	}
+	rep, err := r.Run(ctx)
+	if rep == nil { // Run checks again only when Check was not called
+		return errors.Join(rehearseError(err), closeOut())
+	}
+	werr := writeReport(out, rep, c.Bool("json"))
+	if cerr := closeOut(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return errors.Join(rehearseError(err), fmt.Errorf("write the report: %w", werr))
+	}
+	if path := c.String("report"); path != "" {
+		verdict := "passed"
+		if !rep.Passed {
+			verdict = "FAILED"
+		}
+		fmt.Fprintf(e.stdout, "rehearse: %s %s (report: %s)\n", verdict, t, path)
+	}
+	return rehearseError(err)
+}
+
+// newRehearsal builds the engine as the phase commands do, with its log
+// going through the rehearsal's Capture, plus the production and load
+// pools when asked. closeAll closes the pools it opened.
+func newRehearsal(ctx context.Context, e *env, c *cli.Context, t planner.Target, cfg migrator.Config) (*rehearsal.Rehearsal, func(), error) {
+	lvl, _ := zerolog.ParseLevel(c.String("log-level")) // withEnv has checked it
+	capture := rehearsal.NewCapture(logOutput(c.String("log-format"), e.stderr), lvl)
+	// The capture needs the migrator's info lines ("step done") whatever
+	// the level shown.
+	mlog := zerolog.New(capture).Level(min(lvl, zerolog.InfoLevel)).With().Timestamp().Logger()
+	st, err := state.Open(ctx, e.pool, mlog)
+	if err != nil {
+		return nil, nil, err
+	}
+	gov := &throttle.Fixed{BatchSize: cfg.BatchSize, MaxRate: cfg.MaxRate}
+	m := migrator.New(e.pool, st, gov, mlog.With().Str("component", "migrator").Logger(), cfg, migrator.Hooks{})
+	pr := newProgress(e.stderr, e.log, cfg.ProgressEvery)
+	m.OnProgress = pr.update
+	d := rehearsal.Deps{Pool: e.pool, Migrator: m, Store: st, Capture: capture, Log: e.log.With().Str("component", "rehearse").Logger()}
+	rc := rehearsal.Config{Target: t, DSN: c.String("dsn"), StagingCheck: c.String("staging-check"),
+		AssumeStaging: c.Bool("i-know-this-is-staging"), Keep: c.Bool("keep"), ProductionRows: float64(c.Int64("production-rows")),
+		LoadBaseline: c.Duration("load-baseline"), Engine: cfg}
+	if rate := c.Float64("load-builtin"); rate > 0 {
+		rc.Loads = append(rc.Loads, rehearsal.BuiltinLoad(rate))
+	}
+	if sql := c.String("load"); sql != "" {
+		rc.Loads = append(rc.Loads, rehearsal.ScriptLoad(sql, c.Float64("load-rate")))
+	}
+	var pools []*pgxpool.Pool
+	closeAll := func() {
+		pr.finish()
+		for _, p := range pools {
+			p.Close()
+		}
+	}
+	timeout := c.Duration("connect-timeout")
+	if dsn := c.String("production-dsn"); dsn != "" {
+		// Production is only read: every transaction of this session is
+		// read-only, and the rehearsal checks that it is.
+		d.Production, err = openPool(ctx, "--production-dsn", dsn, "pgwiden-rehearse", 1, timeout,
+			map[string]string{"default_transaction_read_only": "on", "statement_timeout": "30s", "lock_timeout": "2s"})
+		if err != nil {
+			return nil, nil, err
+		}
+		pools = append(pools, d.Production)
+	}
+	if len(rc.Loads) > 0 {
+		if d.LoadPool, err = openPool(ctx, "--dsn", c.String("dsn"), "pgwiden-rehearse-load", int32(4*len(rc.Loads)), timeout, nil); err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		pools = append(pools, d.LoadPool)
+	}
+	return rehearsal.New(d, rc), closeAll, nil
+}
+
+// openPool opens a pool of the rehearsal's own, tagged app, with extra
+// session settings.
+func openPool(ctx context.Context, flag, dsn, app string, maxConns int32, timeout time.Duration, params map[string]string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, usageError("%s: %s", flag, redact(err.Error()))
+	}
+	cfg.MaxConns = maxConns
+	cfg.ConnConfig.RuntimeParams["application_name"] = app
+	for k, v := range params {
+		cfg.ConnConfig.RuntimeParams[k] = v
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > timeout {
+		cfg.ConnConfig.ConnectTimeout = timeout
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err == nil {
+		if err = pool.Ping(ctx); err != nil {
+			pool.Close()
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: connect to %s: %s", flag, describe(cfg), redact(err.Error()))
+	}
+	return pool, nil
+}
+
+// logOutput is where the migrator's lines are shown: the same choice of
+// format as the global --log-format makes for every other log line.
+func logOutput(format string, w io.Writer) io.Writer {
+	console := zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+	switch format {
+	case "console":
+		return console
+	case "auto":
+		if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+			return console
+		}
+	}
+	return w
+}
+
+// reportOutput opens --report, or returns stdout.
+func reportOutput(c *cli.Context, stdout io.Writer) (io.Writer, func() error, error) {
+	path := c.String("report")
+	if path == "" {
+		return stdout, func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, usageError("--report: %v", err)
+	}
+	return f, f.Close, nil
+}
+
+func writeReport(w io.Writer, rep *rehearsal.Report, asJSON bool) error {
+	if asJSON {
+		return rehearsal.WriteJSON(w, rep)
+	}
+	return rehearsal.WriteMarkdown(w, rep)
+}
+
+// rehearseError gives a refused rehearsal (nothing written) exit 2; the
+// other errors keep their codes (a failed rehearsal exits 1).
+func rehearseError(err error) error {
+	var re *rehearsal.RefusedError
+	if errors.As(err, &re) {
+		return &exitError{code: exitUsage, err: err}
+	}
+	return err
+}
