@@ -61,13 +61,15 @@ type benchRun struct {
 }
 
 // BenchmarkMigratePgbench runs the two migrations of the same data under the
-// same load, then compares them with the targets.
+// same load, then compares them with the targets. The third run,
+// throttled, is pgwiden as the CLI runs it by default (throttle_bench_test.go);
+// run it alone with -bench MigratePgbench/throttled.
 func BenchmarkMigratePgbench(b *testing.B) {
 	scale := benchEnvInt(b, "PGWIDEN_BENCH_SCALE", benchDefaultScale)
-	var online, plain *benchRun
+	var online, plain, throttled *benchRun
 	b.Run("pgwiden", func(b *testing.B) {
 		for range b.N {
-			online = benchPgwiden(b, scale)
+			online = benchPgwiden(b, scale, benchFixedGovernor(b))
 		}
 		benchReport(b, "pgwiden", online)
 	})
@@ -77,8 +79,28 @@ func BenchmarkMigratePgbench(b *testing.B) {
 		}
 		benchReport(b, "plain ALTER", plain)
 	})
+	b.Run("throttled", func(b *testing.B) {
+		for range b.N {
+			throttled = benchPgwiden(b, scale, benchThrottledGovernor(b))
+		}
+		benchReport(b, "pgwiden, throttled", throttled)
+		benchCompareThrottled(b, throttled, online)
+	})
 	if online != nil && plain != nil {
 		benchCompare(b, scale, online, plain)
+	}
+}
+
+// benchGovernor builds the migrator's governor once the pool exists; plan
+// is the migration's plan, as prepare will record it.
+type benchGovernor func(pool *pgxpool.Pool, plan *planner.Plan, log zerolog.Logger) migrator.Governor
+
+// benchFixedGovernor is the unthrottled engine: PGWIDEN_BENCH_BATCH rows a
+// batch, no rate limit, no signals.
+func benchFixedGovernor(b *testing.B) benchGovernor {
+	size := benchEnvInt(b, "PGWIDEN_BENCH_BATCH", benchBatchSize)
+	return func(*pgxpool.Pool, *planner.Plan, zerolog.Logger) migrator.Governor {
+		return &throttle.Fixed{BatchSize: size}
 	}
 }
 
@@ -108,8 +130,9 @@ func benchLogger(b *testing.B) zerolog.Logger {
 }
 
 // benchPgwiden migrates pgbench_accounts.aid (and, through the FK,
-// pgbench_history.aid) with the in-process engine, phase by phase.
-func benchPgwiden(b *testing.B, scale int) *benchRun {
+// pgbench_history.aid) with the in-process engine, phase by phase, paced
+// by the governor gov builds.
+func benchPgwiden(b *testing.B, scale int, gov benchGovernor) *benchRun {
 	ctx := benchContext(b)
 	db := benchDB(ctx, b, scale)
 	pool := benchPool(ctx, b, db.DSN)
@@ -125,7 +148,8 @@ func benchPgwiden(b *testing.B, scale int) *benchRun {
 	// The swap window starts at the hook and ends with Cutover; the
 	// "cutover" window before it holds verification and index builds.
 	hooks := migrator.Hooks{BeforeSwap: func(context.Context) error { load.enter("swap"); return nil }}
-	m := migrator.New(pool, st, &throttle.Fixed{BatchSize: cfg.BatchSize}, log.With().Str("component", "migrator").Logger(), cfg, hooks)
+	g := gov(pool, benchPlan(ctx, b, db), log.With().Str("component", "throttle").Logger())
+	m := migrator.New(pool, st, g, log.With().Str("component", "migrator").Logger(), cfg, hooks)
 	walked := map[string]migrator.Progress{}
 	m.OnProgress = func(p migrator.Progress) { walked[p.Step] = p } // backfill and verification walks
 	load.settle()
@@ -141,6 +165,9 @@ func benchPgwiden(b *testing.B, scale int) *benchRun {
 			b.Fatalf("%s %s: %v", ph.name, benchTarget, err)
 		}
 		r.dur[ph.name] = time.Since(start)
+		if s, ok := g.(interface{ SetMaxRate(float64) }); ok && ph.name == "backfill" {
+			s.SetMaxRate(0) // a throttled run's rate is the backfill's: cutover's --max-rate defaults to 0
+		}
 	}
 	r.mem = stopMem()
 	load.enter("tail")

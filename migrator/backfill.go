@@ -101,11 +101,14 @@ func (r *run) walk(ctx context.Context, s planner.Step, do batchFunc) error {
 	p := Progress{Step: s.ID, Table: s.Table.String(), Estimate: s.Batch.Estimate, Copied: task.RowsDone, Started: time.Now()}
 	cursor := task.Cursor
 	var last throttle.BatchOutcome
+	defer r.clearThrottle(ctx)
 	for batch := 1; ; batch++ {
 		if err := ctx.Err(); err != nil {
 			return err // Ctrl-C: stop between batches
 		}
-		d, err := r.m.gov.Next(ctx, last)
+		// next waits as the governor says (throttle.go); a hold by a
+		// signal or by pgwiden pause waits here, between two batches.
+		d, err := r.next(ctx, p, last)
 		if err != nil {
 			return err
 		}
@@ -122,13 +125,17 @@ func (r *run) walk(ctx context.Context, s planner.Step, do batchFunc) error {
 		if err != nil {
 			return err
 		}
-		p.Batches, p.Scanned, p.Copied, p.Elapsed, p.Throttled = batch, p.Scanned+res.scanned, p.Copied+res.changed, time.Since(p.Started), d.Reason
+		p.Batches, p.Scanned, p.Copied, p.Elapsed = batch, p.Scanned+res.scanned, p.Copied+res.changed, time.Since(p.Started)
+		p.Throttled, p.Held = r.throttled, false // the batch ran: nothing holds it now
 		p.Done = res.done
 		r.report(p)
 		if res.done {
 			return nil
 		}
 		cursor = res.bound
+		if r.vacuumDue(s, batch) {
+			r.vacuum(ctx, s) // outside the batch's transaction, which has committed
+		}
 	}
 }
 

@@ -25,7 +25,10 @@ type Config struct {
 	// StatementTimeout bounds catalog-only statements (not index builds or
 	// validation, which scan tables).
 	StatementTimeout time.Duration
-	// BatchSize and MaxRate (rows/s, 0 = no limit) pace the backfill.
+	// BatchSize and MaxRate (rows/s, 0 = no limit) pace the backfill when
+	// the governor is a throttle.Fixed; a throttle.Controller has its own
+	// sizes and rate (the CLI sets both from the same flags). BatchSize is
+	// also the size of a batch the governor leaves unsized.
 	BatchSize int
 	MaxRate   float64
 	// Retry is the backoff for statements that hit lock_timeout.
@@ -42,6 +45,9 @@ type Config struct {
 	DisableUserTriggers bool
 	// ProgressEvery is how often backfill progress is logged.
 	ProgressEvery time.Duration
+	// VacuumEvery, when positive, runs a plain VACUUM of the table being
+	// copied after every VacuumEvery backfill batches (run.vacuum).
+	VacuumEvery int
 }
 
 // DefaultConfig returns the defaults.
@@ -71,6 +77,8 @@ func (c Config) Validate() error {
 		return errors.New("--max-rate must be 0 (no limit) or positive")
 	case c.SwapAttempts <= 0:
 		return errors.New("--max-attempts must be positive")
+	case c.VacuumEvery < 0:
+		return errors.New("--vacuum-every must be 0 (never) or a number of batches")
 	}
 	return nil
 }

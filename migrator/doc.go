@@ -10,6 +10,10 @@
 // transaction as each backfill batch, and an advisory lock so two pgwiden
 // processes never act on one migration.
 //
+// Batched steps are paced by a Governor between two batches, never inside
+// one (throttle.go): the CLI's is a throttle.Controller, whose holds the
+// migrator shows in its progress and records for pgwiden status.
+//
 // Import rules: migrator imports planner, catalog, state, throttle (value
 // types) and internal/pgerr; it never imports urfave/cli.
 package migrator

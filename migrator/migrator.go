@@ -41,6 +41,9 @@ type run struct {
 	lock *state.Lock
 	done map[string]bool
 	log  zerolog.Logger
+	// throttled is the throttle state last recorded for this job, ""
+	// while the walk runs freely (throttle.go).
+	throttled string
 }
 
 // open locks the target's migration and loads its job (nil before

@@ -13,8 +13,10 @@ type Progress struct {
 	Batches                   int
 	Started                   time.Time
 	Elapsed                   time.Duration
-	// Throttled says why the last batch waited, if it did.
+	// Throttled says why the walk waits or the last batch waited, if it
+	// did (throttleText); Held is true while a signal holds the walk.
 	Throttled string
+	Held      bool
 	Done      bool
 }
 

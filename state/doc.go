@@ -24,6 +24,11 @@
 // Methods that take an Execer run in the caller's transaction; the others
 // use the pool.
 //
+// A job's row also carries the operator's control of a running phase
+// (control.go): paused and max_rate, written by pgwiden pause, resume and
+// throttle from any host without the job's lock, and throttled, the state
+// the running phase records for pgwiden status.
+//
 // Store.Lock gives each migration a session advisory lock held on a
 // dedicated pool connection for the whole run, so two pgwiden processes
 // never act on the same migration at once; when it is taken, the

@@ -46,9 +46,14 @@ type Job struct {
 	UpdatedAt time.Time
 	// LastError is the error the last run stopped on, "" when it did not.
 	LastError string
-	Paused    bool
+	// Paused is set by pgwiden pause: a running backfill holds.
+	Paused bool
 	// MaxRate overrides the backfill's rows per second when set.
 	MaxRate *int
+	// Throttled is why the phase running this job waited when it last
+	// said so, "" when it ran freely (see SetThrottled). A process that
+	// died leaves its last value: read it with the job's lock holder.
+	Throttled string
 }
 
 // ActiveError is a second migration of a target whose first one is not
@@ -66,7 +71,7 @@ func (e *ActiveError) Error() string {
 
 // jobColumns are the columns scanJob reads, in its order.
 const jobColumns = `id, target_schema, target_table, target_column, plan, phase, created_at, updated_at,
-	coalesce(last_error, ''), paused, max_rate`
+	coalesce(last_error, ''), paused, max_rate, coalesce(throttled, '')`
 
 // activeIndex is the partial unique index that allows one unfinished job
 // per target (schema.sql).
@@ -218,7 +223,7 @@ func scanJob(row pgx.Row) (*Job, error) {
 	var j Job
 	var doc []byte
 	err := row.Scan(&j.ID, &j.Target.Table.Schema, &j.Target.Table.Name, &j.Target.Column, &doc, &j.Phase,
-		&j.CreatedAt, &j.UpdatedAt, &j.LastError, &j.Paused, &j.MaxRate)
+		&j.CreatedAt, &j.UpdatedAt, &j.LastError, &j.Paused, &j.MaxRate, &j.Throttled)
 	if err != nil {
 		return nil, err
 	}

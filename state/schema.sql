@@ -2,7 +2,8 @@
 -- file in one transaction, under the pgwiden DDL advisory lock, after
 -- creating schema pgwiden when it is missing; every statement is
 -- re-runnable. A later version adds its own file and Ensure applies the
--- files the database has not seen yet, in order: never edit this one.
+-- files the database has not seen yet, in order: once a version is
+-- released, never edit its file (version 1 is not released yet).
 
 -- One row: the version of this schema.
 CREATE TABLE IF NOT EXISTS pgwiden.schema_version (
@@ -21,8 +22,15 @@ CREATE TABLE IF NOT EXISTS pgwiden.migrations (
     created_at    timestamptz NOT NULL DEFAULT now(),
     updated_at    timestamptz NOT NULL DEFAULT now(),
     last_error    text,
+    -- Operator control of a running backfill (pgwiden pause, resume and
+    -- throttle), read by it every --signal-interval: paused holds it,
+    -- max_rate (rows/s) overrides its --max-rate while set.
     paused        boolean NOT NULL DEFAULT false,
-    max_rate      int CHECK (max_rate > 0)
+    max_rate      int CHECK (max_rate > 0),
+    -- Why the running backfill or verification waits now ("paused by the
+    -- operator", "replication lag 12.4s > 5s on replica-1"); NULL while it
+    -- runs freely. Written once per change, for pgwiden status.
+    throttled     text
 );
 -- At most one unfinished migration per target column.
 CREATE UNIQUE INDEX IF NOT EXISTS migrations_one_active

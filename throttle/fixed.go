@@ -41,17 +41,7 @@ func (f *Fixed) Decide(o BatchOutcome) Decision {
 // ends during the wait.
 func (f *Fixed) Next(ctx context.Context, last BatchOutcome) (Decision, error) {
 	d := f.Decide(last)
-	if d.Wait <= 0 {
-		return d, ctx.Err()
-	}
-	t := time.NewTimer(d.Wait)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return d, ctx.Err()
-	case <-t.C:
-		return d, nil
-	}
+	return d, sleep(ctx, f.clock(), d.Wait)
 }
 
 func (f *Fixed) clock() Clock {

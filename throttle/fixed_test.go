@@ -1,13 +1,10 @@
 package throttle
 
 import (
+	"context"
 	"testing"
 	"time"
 )
-
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) Now() time.Time { return c.t }
 
 // TestFixedRate: at 1000 rows/s, after 500 rows done at once the next
 // batch waits half a second; once time has caught up it waits nothing.
@@ -34,5 +31,23 @@ func TestFixedUnlimited(t *testing.T) {
 		if d := f.Decide(BatchOutcome{Rows: 1e6}); d.Wait != 0 || d.Rows != 100 {
 			t.Fatalf("decision %+v", d)
 		}
+	}
+}
+
+// TestFixedNextWaitsOnClock: Next waits the rate's wait on the injected
+// clock, and returns ctx's error when ctx has ended.
+func TestFixedNextWaitsOnClock(t *testing.T) {
+	clk := newAutoClock()
+	f := &Fixed{BatchSize: 500, MaxRate: 1000, Clock: clk}
+	if _, err := f.Next(context.Background(), BatchOutcome{Rows: 500}); err != nil {
+		t.Fatal(err)
+	}
+	if s := clk.Slept(); len(s) != 1 || s[0] != 500*time.Millisecond {
+		t.Fatalf("slept %v, want [500ms]", s)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := f.Next(ctx, BatchOutcome{Rows: 500}); err != context.Canceled {
+		t.Fatalf("Next after cancel: %v", err)
 	}
 }

@@ -18,15 +18,3 @@ type Decision struct {
 	Held   bool
 	Reason string
 }
-
-// Clock is the time source; tests use a fake one.
-type Clock interface {
-	Now() time.Time
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-
-// RealClock is the wall clock.
-var RealClock Clock = realClock{}

@@ -35,12 +35,12 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		// urfave must never call os.Exit itself: main maps errors to codes.
 		ExitErrHandler: func(*cli.Context, error) {},
 		Flags:          globalFlags(),
-		Commands: append([]*cli.Command{
+		Commands: append(append([]*cli.Command{
 			auditCommand(),
 			planCommand(),
 			statusCommand(),
 			rehearseCommand(),
-		}, phaseCommands()...),
+		}, phaseCommands()...), controlCommands()...),
 	}
 }
 

@@ -14,7 +14,6 @@ import (
 	"github.com/pgwiden/pgwiden/migrator"
 	"github.com/pgwiden/pgwiden/planner"
 	"github.com/pgwiden/pgwiden/state"
-	"github.com/pgwiden/pgwiden/throttle"
 )
 
 // phaseSpec describes one of the five commands that change the database.
@@ -40,7 +39,8 @@ func phaseCommands() []*cli.Command {
 			description: "Walks each table in key order, one transaction per batch with its checkpoint: after Ctrl-C or\n" +
 				"a kill it resumes at the next batch when run again.",
 			flags: append(walkFlags(def),
-				&cli.Float64Flag{Name: "max-rate", Value: def.MaxRate, Usage: "at most this many rows per second (0: no limit)"},
+				&cli.IntFlag{Name: "vacuum-every", Value: def.VacuumEvery, Category: throttleCategory,
+					Usage: "run a plain VACUUM of the table after every N batches, between them (0: never; autovacuum's job)"},
 				&cli.BoolFlag{Name: "disable-user-triggers", Value: def.DisableUserTriggers,
 					Usage: "do not fire the tables' own triggers on the copy (session_replication_role=replica; superuser only)"},
 			)},
@@ -68,14 +68,14 @@ func phaseCommands() []*cli.Command {
 }
 
 // walkFlags are the flags of the phases that walk tables in batches: the
-// backfill's copy and the cutover's verification. Each command gets its
-// own flag values: urfave/cli flags hold state and must not be shared.
+// backfill's copy and the cutover's verification, both paced by the
+// throttle (throttle.go). Each command gets its own flag values:
+// urfave/cli flags hold state and must not be shared.
 func walkFlags(def migrator.Config) []cli.Flag {
-	return []cli.Flag{
-		&cli.IntFlag{Name: "batch-size", Value: def.BatchSize, Usage: "rows per batch, each batch one short transaction"},
+	return append([]cli.Flag{
 		&cli.DurationFlag{Name: "progress-interval", Value: def.ProgressEvery,
 			Usage: "without a terminal, log progress this often (a final line per table is always logged)"},
-	}
+	}, throttleFlags(def)...)
 }
 
 func phaseCommand(s phaseSpec, def migrator.Config) *cli.Command {
@@ -140,9 +140,15 @@ func configFrom(c *cli.Context) (migrator.Config, error) {
 	if c.IsSet("progress-interval") {
 		cfg.ProgressEvery = c.Duration("progress-interval")
 	}
+	if c.IsSet("vacuum-every") {
+		cfg.VacuumEvery = c.Int("vacuum-every")
+	}
 	cfg.DisableUserTriggers = c.Bool("disable-user-triggers")
 	if err := cfg.Validate(); err != nil {
 		return cfg, &exitError{code: exitUsage, err: err}
+	}
+	if _, err := throttleSettingsFrom(c); err != nil {
+		return cfg, err
 	}
 	switch {
 	case cfg.StatementTimeout < 0:
@@ -159,11 +165,14 @@ type phaseRun struct {
 	m        *migrator.Migrator
 	st       *state.Store
 	progress *progress
+	close    func() // releases what the governor holds (standby connections)
 }
 
 // newMigrator opens pgwiden's state (reading only) and builds the engine
 // with the flags' configuration, the governor and the progress display.
-func newMigrator(ctx context.Context, e *env, c *cli.Context) (*phaseRun, error) {
+// The governor is the throttle controller (throttle.go), built for the
+// target's active migration; a dry run walks nothing and gets none.
+func newMigrator(ctx context.Context, e *env, c *cli.Context, t planner.Target) (*phaseRun, error) {
 	cfg, err := configFrom(c)
 	if err != nil {
 		return nil, err
@@ -172,11 +181,23 @@ func newMigrator(ctx context.Context, e *env, c *cli.Context) (*phaseRun, error)
 	if err != nil {
 		return nil, err
 	}
-	gov := &throttle.Fixed{BatchSize: cfg.BatchSize, MaxRate: cfg.MaxRate}
-	m := migrator.New(e.pool, st, gov, e.log.With().Str("component", "migrator").Logger(), cfg, migrator.Hooks{})
-	pr := newProgress(e.stderr, e.log, cfg.ProgressEvery)
-	m.OnProgress = pr.update
-	return &phaseRun{m: m, st: st, progress: pr}, nil
+	r := &phaseRun{st: st, close: func() {}}
+	var gov migrator.Governor
+	if !c.Bool("dry-run") {
+		job, err := st.Peek(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		ctrl, closeGov, err := newGovernor(ctx, e, c, st, job)
+		if err != nil {
+			return nil, err
+		}
+		gov, r.close = ctrl, closeGov
+	}
+	r.m = migrator.New(e.pool, st, gov, e.log.With().Str("component", "migrator").Logger(), cfg, migrator.Hooks{})
+	r.progress = newProgress(e.stderr, e.log, cfg.ProgressEvery)
+	r.m.OnProgress = r.progress.update
+	return r, nil
 }
 
 // runPhase runs one phase (or prints it, with --dry-run) and prints a
@@ -186,10 +207,11 @@ func runPhase(ctx context.Context, e *env, c *cli.Context, s phaseSpec) error {
 	if err != nil {
 		return err
 	}
-	r, err := newMigrator(ctx, e, c)
+	r, err := newMigrator(ctx, e, c, t)
 	if err != nil {
 		return err
 	}
+	defer r.close()
 	if c.Bool("dry-run") {
 		return r.m.DryRun(ctx, e.stdout, t, s.phase)
 	}

@@ -145,7 +145,10 @@ func (p *progress) draw(s migrator.Progress) {
 		p.bar.ChangeMax64(s.Scanned)
 	}
 	desc := barLabel(s)
-	if s.Throttled != "" {
+	switch {
+	case s.Held: // "paused: replication lag 12.4s > 5s on replica-1"
+		desc += " (" + s.Throttled + ")"
+	case s.Throttled != "":
 		desc += " (throttled: " + s.Throttled + ")"
 	}
 	p.bar.Describe(desc)

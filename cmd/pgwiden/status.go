@@ -63,17 +63,21 @@ type statusDoc struct {
 }
 
 type migrationJSON struct {
-	ID        int64      `json:"id"`
-	Target    string     `json:"target"`
-	Schema    string     `json:"schema"`
-	Table     string     `json:"table"`
-	Column    string     `json:"column"`
-	Phase     string     `json:"phase"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
-	LastError string     `json:"last_error"`
-	Paused    bool       `json:"paused"`
-	MaxRate   *int       `json:"max_rate"`
+	ID        int64     `json:"id"`
+	Target    string    `json:"target"`
+	Schema    string    `json:"schema"`
+	Table     string    `json:"table"`
+	Column    string    `json:"column"`
+	Phase     string    `json:"phase"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	LastError string    `json:"last_error"`
+	Paused    bool      `json:"paused"`
+	MaxRate   *int      `json:"max_rate"`
+	// Throttled is why the running phase waits now ("" when it runs freely
+	// or nothing runs it): the state its process recorded last, shown only
+	// while that process holds the migration's lock.
+	Throttled string     `json:"throttled"`
 	Holder    *holder    `json:"holder"`
 	Tasks     []taskJSON `json:"tasks"`
 }
@@ -105,7 +109,7 @@ func statusJSON(all []migrator.Status) statusDoc {
 		j := s.Job
 		m := migrationJSON{ID: j.ID, Target: j.Target.String(), Schema: j.Target.Table.Schema, Table: j.Target.Table.Name,
 			Column: j.Target.Column, Phase: string(j.Phase), CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
-			LastError: j.LastError, Paused: j.Paused, MaxRate: j.MaxRate, Tasks: []taskJSON{}}
+			LastError: j.LastError, Paused: j.Paused, MaxRate: j.MaxRate, Throttled: throttledNow(s), Tasks: []taskJSON{}}
 		if h := s.Holder; h != nil {
 			m.Holder = &holder{PID: h.PID, ApplicationName: h.ApplicationName, ClientAddr: h.ClientAddr, ClientHostname: h.ClientHostname}
 			if !h.Since.IsZero() {
@@ -150,10 +154,17 @@ func writeStatus(w io.Writer, all []migrator.Status) error {
 		return err
 	}
 	for _, s := range all {
-		if len(s.Tasks) == 0 {
+		control := throttleLines(s)
+		if len(s.Tasks) == 0 && len(control) == 0 {
 			continue
 		}
 		fmt.Fprintf(w, "\nmigration %d (%s):\n", s.Job.ID, s.Job.Target)
+		for _, l := range control {
+			fmt.Fprintln(w, l)
+		}
+		if len(s.Tasks) == 0 {
+			continue
+		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "TABLE\tSTEP\tROWS DONE\tESTIMATE\tDONE %\tROWS/S\tETA\tDONE")
 		for _, t := range s.Tasks {
@@ -225,6 +236,48 @@ func yesNo(b bool) string {
 func orDash(s string) string {
 	if s == "" {
 		return "-"
+	}
+	return s
+}
+
+// throttledNow is the throttle state the running phase recorded, "" when
+// no process runs the migration: a killed process leaves its last state.
+func throttledNow(s migrator.Status) string {
+	if s.Holder == nil {
+		return ""
+	}
+	return s.Job.Throttled
+}
+
+// throttleLines say how the migration is paced: the running phase's
+// throttle state, and what pgwiden pause and throttle have set. A
+// finished migration and an unthrottled one idle between phases get none.
+func throttleLines(s migrator.Status) []string {
+	var out []string
+	if s.Holder != nil && isWalking(s.Job.Phase) {
+		out = append(out, "throttle: "+orWord(throttledNow(s), "none, running at full pace"))
+	}
+	if s.Job.Phase.Finished() {
+		return out
+	}
+	if s.Job.Paused {
+		out = append(out, "paused:   yes, by pgwiden pause (pgwiden resume continues)")
+	}
+	if r := s.Job.MaxRate; r != nil {
+		out = append(out, fmt.Sprintf("max rate: %d rows/s, by pgwiden throttle (--max-rate 0 clears it)", *r))
+	}
+	return out
+}
+
+// isWalking reports whether a phase walks tables in batches, paced by the
+// throttle: the backfill, the cutover's verification, a rollback's.
+func isWalking(p state.Phase) bool {
+	return p == state.PhaseBackfilling || p == state.PhaseCuttingOver || p == state.PhaseRollingBack
+}
+
+func orWord(s, word string) string {
+	if s == "" {
+		return word
 	}
 	return s
 }
