@@ -82,40 +82,61 @@ func newLogger(format, level string, w io.Writer) (zerolog.Logger, error) {
 	if err != nil || level == "" {
 		return zerolog.Nop(), usageError("--log-level %q: use trace, debug, info, warn or error", level)
 	}
-	var out io.Writer = w
-	switch format {
-	case "json":
-	case "console":
-		out = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
-	case "auto":
-		if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
-			out = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
-		}
-	default:
-		return zerolog.Nop(), usageError("--log-format %q: use auto, console or json", format)
+	out, err := logWriter(format, w)
+	if err != nil {
+		return zerolog.Nop(), err
 	}
 	return zerolog.New(out).Level(lvl).With().Timestamp().Logger(), nil
 }
 
-// connect opens a small pool (pgwiden uses one or two connections) tagged
-// application_name=pgwiden so DBAs can find it in pg_stat_activity.
+// logWriter is where log lines go for --log-format: console lines on a
+// terminal (auto) or when asked, JSON lines otherwise.
+func logWriter(format string, w io.Writer) (io.Writer, error) {
+	console := zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+	switch format {
+	case "json":
+		return w, nil
+	case "console":
+		return console, nil
+	case "auto":
+		if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+			return console, nil
+		}
+		return w, nil
+	}
+	return nil, usageError("--log-format %q: use auto, console or json", format)
+}
+
+// connect opens pgwiden's pool: one or two connections (one holds the
+// migration's lock), tagged application_name=pgwiden so DBAs can find them
+// in pg_stat_activity.
 func connect(ctx context.Context, dsn string, timeout time.Duration) (*pgxpool.Pool, error) {
+	return openPool(ctx, "--dsn", dsn, "pgwiden", 2, timeout, nil)
+}
+
+// openPool opens a pool for the DSN given by flag, tagged app, with extra
+// session settings; errors name the flag and never the password.
+func openPool(ctx context.Context, flag, dsn, app string, maxConns int32, timeout time.Duration, params map[string]string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		return nil, usageError("--dsn: %s (use postgres://user@host:port/db or host=... dbname=...)", redact(err.Error()))
+		return nil, usageError("%s: %s (use postgres://user@host:port/db or host=... dbname=...)", flag, redact(err.Error()))
 	}
-	cfg.MaxConns = 2
-	cfg.ConnConfig.RuntimeParams["application_name"] = "pgwiden"
+	cfg.MaxConns = maxConns
+	cfg.ConnConfig.RuntimeParams["application_name"] = app
+	for k, v := range params {
+		cfg.ConnConfig.RuntimeParams[k] = v
+	}
 	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > timeout {
 		cfg.ConnConfig.ConnectTimeout = timeout
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", describe(cfg), err)
+	if err == nil {
+		if err = pool.Ping(ctx); err != nil {
+			pool.Close()
+		}
 	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("connect to %s: %s (check --dsn / PGWIDEN_DSN and that the server is up)", describe(cfg), redact(err.Error()))
+	if err != nil {
+		return nil, fmt.Errorf("%s: connect to %s: %s (check %s and that the server is up)", flag, describe(cfg), redact(err.Error()), flag)
 	}
 	return pool, nil
 }

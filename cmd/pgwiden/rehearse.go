@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v2"
 
@@ -32,7 +31,7 @@ func rehearseCommand() *cli.Command {
 			"a schema comparison after the rollback, and with --production-dsn or --production-rows an extrapolation to production.",
 		Flags: append(targetFlags(), rehearseFlags(def)...),
 		Before: func(c *cli.Context) error {
-			_, err := rehearseEngine(c)
+			_, err := configFrom(c)
 			if err == nil {
 				err = checkRehearseFlags(c)
 			}
@@ -86,32 +85,12 @@ func checkRehearseFlags(c *cli.Context) error {
 	return nil
 }
 
-// rehearseEngine reads the migrator's configuration from the flags. The
-// rehearsal runs unthrottled unless --max-rate says otherwise.
-func rehearseEngine(c *cli.Context) (migrator.Config, error) {
-	cfg := migrator.DefaultConfig()
-	cfg.LockTimeout, cfg.ScanLockTimeout = c.Duration("lock-timeout"), c.Duration("scan-lock-timeout")
-	cfg.StatementTimeout, cfg.SwapAttempts = c.Duration("statement-timeout"), c.Int("max-attempts")
-	cfg.BatchSize, cfg.MaxRate = c.Int("batch-size"), c.Float64("max-rate")
-	cfg.ProgressEvery = c.Duration("progress-interval")
-	if err := cfg.Validate(); err != nil {
-		return cfg, &exitError{code: exitUsage, err: err}
-	}
-	switch {
-	case cfg.StatementTimeout < 0:
-		return cfg, usageError("--statement-timeout must be 0 (no limit) or positive")
-	case cfg.ProgressEvery <= 0:
-		return cfg, usageError("--progress-interval must be positive, e.g. 10s")
-	}
-	return cfg, nil
-}
-
 func runRehearse(ctx context.Context, e *env, c *cli.Context) error {
 	t, err := targetFrom(c)
 	if err != nil {
 		return err
 	}
-	cfg, err := rehearseEngine(c)
+	cfg, err := configFrom(c)
 	if err != nil {
 		return err
 	}
@@ -152,8 +131,12 @@ func runRehearse(ctx context.Context, e *env, c *cli.Context) error {
 // going through the rehearsal's Capture, plus the production and load
 // pools when asked. closeAll closes the pools it opened.
 func newRehearsal(ctx context.Context, e *env, c *cli.Context, t planner.Target, cfg migrator.Config) (*rehearsal.Rehearsal, func(), error) {
-	lvl, _ := zerolog.ParseLevel(c.String("log-level")) // withEnv has checked it
-	capture := rehearsal.NewCapture(logOutput(c.String("log-format"), e.stderr), lvl)
+	lvl, _ := zerolog.ParseLevel(c.String("log-level"))     // withEnv has checked it
+	out, err := logWriter(c.String("log-format"), e.stderr) // withEnv has checked the format
+	if err != nil {
+		return nil, nil, err
+	}
+	capture := rehearsal.NewCapture(out, lvl)
 	// The capture needs the migrator's info lines ("step done") whatever
 	// the level shown.
 	mlog := zerolog.New(capture).Level(min(lvl, zerolog.InfoLevel)).With().Timestamp().Logger()
@@ -201,48 +184,6 @@ func newRehearsal(ctx context.Context, e *env, c *cli.Context, t planner.Target,
 		pools = append(pools, d.LoadPool)
 	}
 	return rehearsal.New(d, rc), closeAll, nil
-}
-
-// openPool opens a pool of the rehearsal's own, tagged app, with extra
-// session settings.
-func openPool(ctx context.Context, flag, dsn, app string, maxConns int32, timeout time.Duration, params map[string]string) (*pgxpool.Pool, error) {
-	cfg, err := pgxpool.ParseConfig(dsn)
-	if err != nil {
-		return nil, usageError("%s: %s", flag, redact(err.Error()))
-	}
-	cfg.MaxConns = maxConns
-	cfg.ConnConfig.RuntimeParams["application_name"] = app
-	for k, v := range params {
-		cfg.ConnConfig.RuntimeParams[k] = v
-	}
-	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > timeout {
-		cfg.ConnConfig.ConnectTimeout = timeout
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err == nil {
-		if err = pool.Ping(ctx); err != nil {
-			pool.Close()
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: connect to %s: %s", flag, describe(cfg), redact(err.Error()))
-	}
-	return pool, nil
-}
-
-// logOutput is where the migrator's lines are shown: the same choice of
-// format as the global --log-format makes for every other log line.
-func logOutput(format string, w io.Writer) io.Writer {
-	console := zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
-	switch format {
-	case "console":
-		return console
-	case "auto":
-		if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
-			return console
-		}
-	}
-	return w
 }
 
 // reportOutput opens --report, or returns stdout.
