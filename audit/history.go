@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/pgwiden/pgwiden/catalog"
+	"github.com/pgwiden/pgwiden/state"
 )
 
 // HistoryTable keeps the readings of `pgwiden audit --record`: one row per
@@ -17,11 +18,6 @@ var HistoryTable = catalog.QName{Schema: "pgwiden", Name: "audit_history"}
 // HistoryWindow is how far back ReadHistory looks: growth a month ago says
 // little about growth now.
 const HistoryWindow = 30 * 24 * time.Hour
-
-// schemaLockKey is the transaction advisory lock taken around DDL in the
-// pgwiden schema ("pgwiden" in ASCII), so that two runs creating it at once
-// do not fail on each other's catalog rows.
-const schemaLockKey int64 = 0x7067776964656e
 
 // HistoryKey identifies a series: readings taken under another limit (before
 // a widening) belong to another series.
@@ -102,7 +98,12 @@ func Record(ctx context.Context, db Beginner, fs []Finding) (int, error) {
 // ... IF NOT EXISTS checks the CREATE privilege even when there is nothing
 // to create, and a monitoring role may only have INSERT on the table.
 func ensureHistoryTable(ctx context.Context, tx pgx.Tx) error {
-	if _, err := tx.Exec(ctx, "/* pgwiden audit */ SELECT pg_advisory_xact_lock($1)", schemaLockKey); err != nil {
+	// The state package's key: the schema's DDL never runs twice at once. The
+	// DDL waits at most 5s for a lock, as state.Ensure's does.
+	if _, err := tx.Exec(ctx, "/* pgwiden audit */ SELECT set_config('lock_timeout', '5s', true)"); err != nil {
+		return fmt.Errorf("lock schema %s: %w", HistoryTable.Schema, err)
+	}
+	if _, err := tx.Exec(ctx, "/* pgwiden audit */ SELECT pg_advisory_xact_lock($1)", state.SchemaLockKey); err != nil {
 		return fmt.Errorf("lock schema %s: %w", HistoryTable.Schema, err)
 	}
 	var haveSchema, haveTable bool

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pgwiden/pgwiden/internal/pgerr"
 	"github.com/pgwiden/pgwiden/planner"
@@ -82,12 +83,28 @@ func (r *run) exec(ctx context.Context, s planner.Step) error {
 }
 
 func (r *run) execOutsideTx(ctx context.Context, s planner.Step, lock, timeout time.Duration) error {
+	return r.onSession(ctx, lock, timeout, func(conn *pgxpool.Conn) error {
+		if err := r.dropInvalidIndex(ctx, conn.Conn(), s); err != nil {
+			return err
+		}
+		if err := r.m.st.MarkRunning(ctx, conn, r.job.ID, s.ID); err != nil { // on this connection: the pool has only two, one holds the lock
+			return err
+		}
+		_, err := conn.Exec(ctx, annotate(s), pgx.QueryExecModeSimpleProtocol)
+		return err
+	})
+}
+
+// onSession runs f on a pooled connection whose session has lock_timeout
+// and statement_timeout set, for statements that cannot run in a
+// transaction block (CONCURRENTLY, VACUUM). The settings are reset before
+// the connection goes back to the pool; if the reset fails the connection
+// is closed instead.
+func (r *run) onSession(ctx context.Context, lock, timeout time.Duration, f func(conn *pgxpool.Conn) error) error {
 	conn, err := r.m.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
-	// The settings are reset before the connection goes back to the pool;
-	// if the reset fails the connection is closed instead.
 	defer func() {
 		if _, err := conn.Exec(context.WithoutCancel(ctx), "RESET lock_timeout; RESET statement_timeout"); err != nil {
 			conn.Conn().Close(context.WithoutCancel(ctx)) //nolint:errcheck // the connection is being discarded
@@ -98,14 +115,7 @@ func (r *run) execOutsideTx(ctx context.Context, s planner.Step, lock, timeout t
 		ms(lock), ms(timeout)); err != nil {
 		return err
 	}
-	if err := r.dropInvalidIndex(ctx, conn.Conn(), s); err != nil {
-		return err
-	}
-	if err := r.m.st.MarkRunning(ctx, conn, r.job.ID, s.ID); err != nil { // on this connection: the pool has only two, one holds the lock
-		return err
-	}
-	_, err = conn.Exec(ctx, annotate(s), pgx.QueryExecModeSimpleProtocol)
-	return err
+	return f(conn)
 }
 
 // dropInvalidIndex removes the INVALID index an interrupted CREATE INDEX

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/pgwiden/pgwiden/catalog"
 	"github.com/pgwiden/pgwiden/planner"
 	"github.com/pgwiden/pgwiden/throttle"
@@ -149,7 +151,10 @@ func (r *run) vacuumDue(s planner.Step, batch int) bool {
 // cutover's ANALYZE: one quoted name, through catalog's one quoting path.
 func (r *run) vacuum(ctx context.Context, s planner.Step) {
 	start := time.Now()
-	err := r.vacuumConn(ctx, tag(s.ID+" vacuum", "VACUUM "+s.Table.Quoted()))
+	err := r.onSession(ctx, r.m.cfg.LockTimeout, 0, func(conn *pgxpool.Conn) error {
+		_, err := conn.Exec(ctx, tag(s.ID+" vacuum", "VACUUM "+s.Table.Quoted()))
+		return err
+	})
 	if err != nil {
 		if ctx.Err() == nil {
 			r.log.Warn().Err(err).Str("table", s.Table.String()).Msg("vacuum between batches failed; the walk goes on")
@@ -157,25 +162,6 @@ func (r *run) vacuum(ctx context.Context, s planner.Step) {
 		return
 	}
 	r.log.Debug().Str("table", s.Table.String()).Dur("took", time.Since(start)).Msg("vacuumed between batches")
-}
-
-func (r *run) vacuumConn(ctx context.Context, sql string) error {
-	conn, err := r.m.pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if _, err := conn.Exec(context.WithoutCancel(ctx), "RESET lock_timeout; RESET statement_timeout"); err != nil {
-			conn.Conn().Close(context.WithoutCancel(ctx)) //nolint:errcheck // the connection is being discarded
-		}
-		conn.Release()
-	}()
-	if _, err := conn.Exec(ctx, "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', '0', false)",
-		ms(r.m.cfg.LockTimeout)); err != nil {
-		return err
-	}
-	_, err = conn.Exec(ctx, sql)
-	return err
 }
 
 // WalkedTables returns the quoted names of the tables a job's batched

@@ -18,12 +18,12 @@ const Version = 1
 //go:embed schema.sql
 var schemaSQL string
 
-// schemaLockKey is the transaction advisory lock taken around DDL in schema
+// SchemaLockKey is the transaction advisory lock taken around DDL in schema
 // pgwiden ("pgwiden" in ASCII). audit.Record takes the same key, so the
 // state tables and the audit history are never created at the same time:
 // two concurrent CREATE ... IF NOT EXISTS can still fail on each other's
 // catalog rows.
-const schemaLockKey int64 = 0x7067776964656e
+const SchemaLockKey int64 = 0x7067776964656e
 
 // Execer runs one statement. pgx.Tx, *pgxpool.Pool, *pgxpool.Conn and
 // *pgx.Conn all are ones, so callers choose the transaction.
@@ -134,7 +134,7 @@ func (s *Store) upgrade(ctx context.Context, tx pgx.Tx) (int, error) {
 	if _, err := tx.Exec(ctx, "/* pgwiden state */ SET LOCAL lock_timeout = '5s'"); err != nil {
 		return 0, fmt.Errorf("set lock_timeout: %w", err)
 	}
-	if _, err := tx.Exec(ctx, "/* pgwiden state */ SELECT pg_advisory_xact_lock($1)", schemaLockKey); err != nil {
+	if _, err := tx.Exec(ctx, "/* pgwiden state */ SELECT pg_advisory_xact_lock($1)", SchemaLockKey); err != nil {
 		return 0, fmt.Errorf("lock schema pgwiden: %w", err)
 	}
 	v, err := readVersion(ctx, tx)
