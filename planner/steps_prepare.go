@@ -74,8 +74,8 @@ func (b *builder) addSync(w *tableWork) {
 }
 
 func syncFunctionSQL(fn catalog.QName, body string) string {
-	return "CREATE OR REPLACE FUNCTION " + fn.Quoted() + "() RETURNS trigger LANGUAGE plpgsql AS $pgwiden$\nBEGIN\n" +
-		body + "  RETURN NEW;\nEND\n$pgwiden$"
+	return "CREATE OR REPLACE FUNCTION " + fn.Quoted() + "() RETURNS trigger LANGUAGE plpgsql AS " +
+		dollarQuote("BEGIN\n"+body+"  RETURN NEW;\nEND")
 }
 
 // sequenceSteps widens narrow sequences: a serial's sequence is typed
@@ -90,3 +90,13 @@ func (b *builder) sequenceSteps() {
 }
 
 func (b *builder) add(s Step) { b.plan.Steps = append(b.plan.Steps, s) }
+
+// dollarQuote quotes a function body with $pgwiden$, or $pgwiden1$, ...
+// when a quoted identifier inside the body happens to contain the tag.
+func dollarQuote(body string) string {
+	tag := "$pgwiden$"
+	for i := 1; strings.Contains(body, tag); i++ {
+		tag = fmt.Sprintf("$pgwiden%d$", i)
+	}
+	return tag + "\n" + body + "\n" + tag
+}

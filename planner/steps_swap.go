@@ -233,17 +233,15 @@ func (b *builder) moveIdentity(s *stmts, t catalog.QName, c *catalog.Column, d d
 		opts += " CYCLE"
 	}
 	old := catalog.Ident(d.retire(c.Name))
-	s.add(`DO $pgwiden$
-DECLARE v bigint;
+	s.add("DO %s", dollarQuote(fmt.Sprintf(`DECLARE v bigint;
 BEGIN
   SELECT CASE WHEN is_called THEN last_value + %d ELSE last_value END INTO v FROM %s;
   ALTER TABLE %s ALTER COLUMN %s DROP IDENTITY;
   ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT;
   ALTER TABLE %s ALTER COLUMN %s ADD GENERATED %s AS IDENTITY (%s);
   PERFORM setval('%s', v, false);
-END
-$pgwiden$`, seq.Increment, seq.Name.Quoted(), t.Quoted(), old, t.Quoted(), catalog.Ident(c.Name),
-		t.Quoted(), catalog.Ident(c.Name), kind, opts, sqlQuoteInner(seq.Name.Quoted()))
+END`, seq.Increment, seq.Name.Quoted(), t.Quoted(), old, t.Quoted(), catalog.Ident(c.Name),
+		t.Quoted(), catalog.Ident(c.Name), kind, opts, sqlQuoteInner(seq.Name.Quoted()))))
 }
 
 // sqlQuoteInner doubles single quotes so the text can sit inside a literal.

@@ -87,14 +87,9 @@ func deferrable(def string) string {
 func (b *builder) swapFKs(s *stmts, d direction) error {
 	for _, fk := range b.fks {
 		t, name := fk.table.Name.Quoted(), catalog.Ident(fk.con.Name)
+		// Its definition names columns, which from here on are the
+		// promoted ones in either direction: the catalog's text serves.
 		def := strings.TrimSuffix(fk.con.Def, " NOT VALID")
-		if d == forward {
-			var err error
-			if def, err = b.fkDef(fk, shadowName); err != nil {
-				return err
-			}
-			def = b.afterSwap(def)
-		}
 		switch {
 		case b.refPartitioned(fk):
 			s.add("ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID", t, name, def)
@@ -108,17 +103,6 @@ func (b *builder) swapFKs(s *stmts, d direction) error {
 		}
 	}
 	return nil
-}
-
-// afterSwap rewrites shadow column names back to the original names, which
-// the new columns carry once renamed.
-func (b *builder) afterSwap(def string) string {
-	for _, w := range b.work {
-		for _, m := range w.cols {
-			def = strings.ReplaceAll(def, catalog.Ident(shadowName(m.col.Name)), catalog.Ident(m.col.Name))
-		}
-	}
-	return def
 }
 
 // validateDeferredFKs validates, after a swap, the keys added inside it.
