@@ -77,7 +77,7 @@ func (r *run) checkTriggerRights(ctx context.Context) error {
 		return err
 	}
 	if !super {
-		return errors.New("--disable-user-triggers needs a superuser (it sets session_replication_role): run without it and let the triggers fire, or disable them yourself")
+		return fmt.Errorf("backfill %s: --disable-user-triggers needs a superuser (it sets session_replication_role): run without it and let the triggers fire, or disable them yourself", r.job.Target)
 	}
 	return nil
 }

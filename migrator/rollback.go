@@ -24,7 +24,7 @@ func (m *Migrator) Rollback(ctx context.Context, t planner.Target) error {
 		return m.finished(ctx, t, "rollback")
 	}
 	if r.job.Phase == state.PhaseCleaningUp {
-		return errors.New("cleanup has started dropping the old columns: there is nothing to roll back to; run pgwiden cleanup again to finish")
+		return fmt.Errorf("rollback %s: cleanup has started dropping the old columns: there is nothing to roll back to; run pgwiden cleanup again to finish", t)
 	}
 	if err := r.setPhase(ctx, state.PhaseRollingBack); err != nil {
 		return err
