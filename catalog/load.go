@@ -64,6 +64,7 @@ func Load(ctx context.Context, q Querier, schemas []string) (*Snapshot, error) {
 		{"schemas", func(ctx context.Context) error { return l.loadSchemas(ctx, schemas) }},
 		{"tables", l.loadTables},
 		{"columns", l.loadColumns},
+		{"column metadata", l.loadColumnMeta},
 		{"constraints", l.loadConstraints},
 		{"indexes", l.loadIndexes},
 		{"triggers", l.loadTriggers},

@@ -54,6 +54,11 @@ type Table struct {
 	ReplicaIdentity string `json:"replica_identity"`
 	// Publications that publish this table.
 	Publications []string `json:"publications,omitempty"`
+	// Statistics are the extended statistics objects on the table.
+	Statistics []Statistics `json:"statistics,omitempty"`
+	// PublishedColumns are its publications with a column list or a row
+	// filter (PostgreSQL 15+).
+	PublishedColumns []PublishedTable `json:"published_columns,omitempty"`
 }
 
 // Column is one live (not dropped) column.
@@ -75,6 +80,9 @@ type Column struct {
 	// GeneratedDeps lists generated columns of the same table whose
 	// expression uses this column.
 	GeneratedDeps []string `json:"generated_deps,omitempty"`
+	// Meta is what else hangs on the column: privileges, comment,
+	// statistics settings, security labels. Nil when nothing is set.
+	Meta *ColumnMeta `json:"meta,omitempty"`
 }
 
 // Constraint types as in pg_constraint.contype.

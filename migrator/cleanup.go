@@ -23,6 +23,9 @@ func (m *Migrator) Cleanup(ctx context.Context, t planner.Target) error {
 	if err := r.require(t, state.PhaseCutOver, state.PhaseCleaningUp); err != nil {
 		return err
 	}
+	if err := r.checkDependents(ctx); err != nil {
+		return r.fail(ctx, fmt.Errorf("cleanup %s: %w", t, err))
+	}
 	if err := r.setPhase(ctx, state.PhaseCleaningUp); err != nil {
 		return err
 	}
@@ -32,6 +35,20 @@ func (m *Migrator) Cleanup(ctx context.Context, t planner.Target) error {
 		}
 	}
 	return r.setPhase(ctx, state.PhaseDone)
+}
+
+// checkDependents runs the plan's check that nothing of the user's uses an
+// old column, on every cleanup (objects may appear between two runs), and
+// before the phase changes: a refused cleanup leaves the migration cut
+// over, so it can still be rolled back.
+func (r *run) checkDependents(ctx context.Context) error {
+	for _, s := range r.steps(planner.Cleanup) {
+		if s.ID == planner.CheckDependentsID {
+			delete(r.done, s.ID)
+			return r.step(ctx, s)
+		}
+	}
+	return nil // a plan recorded before the check existed
 }
 
 // finished explains a command run for a target with no active migration:

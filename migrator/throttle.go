@@ -147,8 +147,8 @@ func (r *run) vacuumDue(s planner.Step, batch int) bool {
 // table: lock_timeout then gives up, which is fine, as the autovacuum does
 // the same work. A failure is logged, never fatal to the walk.
 //
-// This builds SQL for a user's table outside the planner, like the
-// cutover's ANALYZE: one quoted name, through catalog's one quoting path.
+// This builds SQL for a user's table outside the planner: one quoted
+// name, through catalog's one quoting path.
 func (r *run) vacuum(ctx context.Context, s planner.Step) {
 	start := time.Now()
 	err := r.onSession(ctx, r.m.cfg.LockTimeout, 0, func(conn *pgxpool.Conn) error {

@@ -22,6 +22,9 @@ type Plan struct {
 	Warnings  []Finding        `json:"warnings"`
 	Estimates Estimates        `json:"estimates"`
 	Steps     []Step           `json:"steps"`
+	// Carried lists what hangs on the closure columns and moves to the
+	// new columns (carry.go), each with its statement.
+	Carried []Carry `json:"carried,omitempty"`
 }
 
 // TableChange is one table of the closure and its columns to widen.

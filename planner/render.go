@@ -26,6 +26,9 @@ func (b *builder) renderAll() error {
 	if err := b.fkSteps(); err != nil {
 		return err
 	}
+	if err := b.carrySteps(); err != nil {
+		return err
+	}
 	if err := b.swapSteps(); err != nil {
 		return err
 	}

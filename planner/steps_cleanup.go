@@ -11,6 +11,7 @@ import (
 // indexes of plain tables are dropped CONCURRENTLY first so that DROP COLUMN
 // holds its lock only for a catalog change.
 func (b *builder) cleanupSteps() {
+	b.checkDependentsStep()
 	for _, w := range b.work {
 		t := w.t.Name
 		b.add(Step{ID: "cleanup/drop-trigger/" + t.String(), Phase: Cleanup, Table: t,
@@ -27,6 +28,7 @@ func (b *builder) cleanupSteps() {
 				}
 			}
 		}
+		b.dropRetiredStatistics(w)
 		var drops []string
 		for _, m := range w.cols {
 			drops = append(drops, "DROP COLUMN IF EXISTS "+catalog.Ident(oldName(m.col.Name)))
@@ -79,6 +81,8 @@ func (b *builder) undo(s Step) (Step, bool) {
 		if s.InTx { // an ON ONLY parent index cannot be dropped concurrently
 			r.SQL, r.Lock, r.InTx = "DROP INDEX IF EXISTS "+s.ProbeArgs[0].(string), AccessExclusive, true
 		}
+	case "cutover/statistics":
+		r.ID, r.SQL, r.Lock = "rollback/drop-statistics/"+obj, "DROP STATISTICS IF EXISTS "+qn(s.ProbeArgs[0].(string), s.ProbeArgs[1].(string)), ShareUpdateExclusive
 	case "cutover/constraint":
 		// A foreign key's drop locks its parent too: in the same order.
 		lock, _, _ := strings.Cut(s.SQL, "ALTER TABLE ")

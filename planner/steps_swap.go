@@ -54,6 +54,7 @@ func (b *builder) swapSQL(d direction) (string, error) {
 		return "", err
 	}
 	b.createViews(&s)
+	b.carryInSwap(&s, d)
 	for _, w := range b.work {
 		b.syncFunction(&s, w, d)
 	}

@@ -23,6 +23,7 @@ func WriteText(w io.Writer, p *Plan) error {
 	pw.findings("Blockers (the migration cannot start until they are fixed)", p.Blockers)
 	pw.findings("Warnings", p.Warnings)
 	pw.estimates(p.Estimates)
+	pw.carried(p.Carried)
 	pw.steps(p.Steps)
 	return pw.err
 }

@@ -1,0 +1,101 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pgwiden/pgwiden/catalog"
+)
+
+// CheckDependentsID is the cleanup step that refuses, before anything is
+// dropped, when objects other than pgwiden's own still use an old column.
+// The migrator runs it on every cleanup, even when recorded as done.
+const CheckDependentsID = "cleanup/check-dependents"
+
+// checkDependentsStep refuses the cleanup while anything but pgwiden's
+// own objects depends on a retired column: DROP COLUMN would silently drop
+// an index or a constraint the application added on it since the cutover,
+// and fail on a view. pgwiden's own are the retired plain indexes and
+// extended statistics objects (named *_pgwiden_old), the column's own
+// default and, on PostgreSQL 18, its NOT NULL constraint. DO takes no
+// parameters: the names are literals, quoted by literal().
+func (b *builder) checkDependentsStep() {
+	var cols, indexes, stats []string
+	for _, w := range b.work {
+		for _, rel := range b.rels(w) {
+			for _, m := range w.cols {
+				cols = append(cols, fmt.Sprintf("(to_regclass(%s), %s)", literal(rel.Name.Quoted()), literal(oldName(m.col.Name))))
+			}
+			for _, st := range b.carriedStatistics(w, rel) {
+				stats = append(stats, fmt.Sprintf("(%s, %s)", literal(st.Name.Schema), literal(oldObject(st.Name.Name))))
+			}
+		}
+		for _, ix := range b.retiredIndexes(w) {
+			indexes = append(indexes, "to_regclass("+literal(ix.Quoted())+")")
+		}
+	}
+	where := []string{
+		"d.refclassid = 'pg_class'::regclass",
+		"(a.attrelid::regclass, a.attname::text) IN (VALUES " + strings.Join(cols, ", ") + ")",
+		"NOT (d.classid = 'pg_attrdef'::regclass AND d.objid IN (SELECT ad.oid FROM pg_attrdef ad WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum))",
+		"NOT (d.classid = 'pg_constraint'::regclass AND d.objid IN (SELECT c.oid FROM pg_constraint c WHERE c.contype = 'n'))",
+	}
+	if len(indexes) > 0 {
+		where = append(where, "NOT (d.classid = 'pg_class'::regclass AND d.objid::regclass = ANY (ARRAY["+strings.Join(indexes, ", ")+"]))")
+	}
+	if len(stats) > 0 {
+		where = append(where, "NOT (d.classid = 'pg_statistic_ext'::regclass AND d.objid IN (SELECT s.oid FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace\n"+
+			"        WHERE (n.nspname::text, s.stxname::text) IN (VALUES "+strings.Join(stats, ", ")+")))")
+	}
+	body := `DECLARE found text;
+BEGIN
+  SELECT string_agg(format('%s uses column %I of %s', pg_describe_object(d.classid, d.objid, d.objsubid), a.attname, a.attrelid::regclass), '; '
+                    ORDER BY a.attrelid::regclass::text, a.attname, pg_describe_object(d.classid, d.objid, d.objsubid))
+    INTO found
+  FROM pg_depend d
+  JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+  WHERE ` + strings.Join(where, "\n    AND ") + `;
+  IF found IS NOT NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'dependent_objects_still_exist',
+      MESSAGE = 'cleanup refused, nothing was dropped: ' || found,
+      HINT = 'each of them uses the retired copy of the column, which cleanup drops (DROP COLUMN would drop an index or constraint with it, silently); re-create it on the live column (the name without _pgwiden_old) or drop it, then run pgwiden cleanup again';
+  END IF;
+END`
+	b.add(Step{ID: CheckDependentsID, Phase: Cleanup, SQL: "DO " + dollarQuote(body), Lock: NoLock, InTx: true,
+		Note: "read-only; runs on every cleanup, before anything is dropped"})
+}
+
+// retiredIndexes names the plain indexes the swap kept on the old columns
+// under *_pgwiden_old, of the table and, when it is partitioned, of its
+// leaf partitions.
+func (b *builder) retiredIndexes(w *tableWork) []catalog.QName {
+	var out []catalog.QName
+	for _, ix := range b.closureIndexes(w) {
+		if ix.Constraint != "" {
+			continue
+		}
+		out = append(out, catalog.QName{Schema: w.t.Name.Schema, Name: oldObject(ix.Name)})
+		if w.t.Kind != "partitioned" {
+			continue
+		}
+		for _, l := range w.leaves {
+			if lix := childIndex(l, catalog.QName{Schema: w.t.Name.Schema, Name: ix.Name}); lix != nil {
+				out = append(out, catalog.QName{Schema: l.Name.Schema, Name: oldObject(lix.Name)})
+			}
+		}
+	}
+	return out
+}
+
+// dropRetiredStatistics drops the extended statistics objects the swap
+// kept on the old columns: DROP COLUMN would only drop one left with a
+// single column, and keep the others, narrowed.
+func (b *builder) dropRetiredStatistics(w *tableWork) {
+	for _, rel := range b.rels(w) {
+		for _, st := range b.carriedStatistics(w, rel) {
+			old := catalog.QName{Schema: st.Name.Schema, Name: oldObject(st.Name.Name)}
+			b.add(Step{ID: "cleanup/drop-statistics/" + old.String(), Phase: Cleanup, Table: rel.Name,
+				SQL: "DROP STATISTICS IF EXISTS " + old.Quoted(), Lock: ShareUpdateExclusive, InTx: true, Note: "catalog change only"})
+		}
+	}
+}
