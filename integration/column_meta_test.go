@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pgwiden/pgwiden/catalog"
 	"github.com/pgwiden/pgwiden/integration/pgtest"
@@ -279,4 +281,55 @@ UNION ALL SELECT format('publication %s table %s columns %s filter %s', pt.pubna
                         (SELECT string_agg(c, ',' ORDER BY c) FROM jsonb_array_elements_text(to_jsonb(pt) -> 'attnames') c),
                         to_jsonb(pt) ->> 'rowfilter')
 FROM pg_publication_tables pt`))
+}
+
+// TestCleanupRefusesUserDependents: after the cutover the application
+// built an index, a CHECK constraint and a view on a retired column.
+// DROP COLUMN would drop the first two silently and refuse the third, so
+// cleanup must refuse before dropping anything, name each of them, and
+// leave the migration cut over; once they are gone it finishes.
+func TestCleanupRefusesUserDependents(t *testing.T) {
+	t.Parallel()
+	ctx := pgtest.Context(t)
+	db := newDBWith(t, metaSchema)
+	e := newEngine(t, db, engineConfig(), noHooks)
+	for _, ph := range []string{"prepare", "backfill", "cutover"} {
+		if err := metaPhase(ctx, e, ph); err != nil {
+			t.Fatalf("%s: %v", ph, err)
+		}
+	}
+	db.Exec(t, `CREATE INDEX child_old_idx ON child (parent_id_pgwiden_old);
+ALTER TABLE child ADD CONSTRAINT old_positive CHECK (parent_id_pgwiden_old > 0);
+CREATE VIEW old_keys AS SELECT parent_id_pgwiden_old FROM child;`)
+
+	err := metaPhase(ctx, e, "cleanup")
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "2BP01" {
+		t.Fatalf("cleanup = %v, want a refusal with SQLSTATE 2BP01", err)
+	}
+	t.Logf("cleanup: %v\nHINT: %s", err, pgErr.Hint)
+	for _, want := range []string{"index child_old_idx uses column parent_id_pgwiden_old of child",
+		"constraint old_positive on table child uses", "view old_keys uses", "nothing was dropped"} {
+		if strings.Count(err.Error(), want) != 1 {
+			t.Errorf("the refusal does not say %q once", want)
+		}
+	}
+	if !strings.Contains(pgErr.Hint, "re-create it on the live column") {
+		t.Errorf("the refusal's hint names no fix: %q", pgErr.Hint)
+	}
+	if j, jerr := e.st.Last(ctx, metaTarget); jerr != nil || j.Phase != "cut_over" {
+		t.Errorf("after the refusal the migration is %v (err %v), want cut_over", j, jerr)
+	}
+	left := readRows(t, ctx, db.Pool, `SELECT attname::text FROM pg_attribute WHERE attrelid IN ('parent'::regclass, 'child'::regclass) AND attname LIKE '%pgwiden_old' AND NOT attisdropped
+		UNION ALL SELECT tgname::text FROM pg_trigger WHERE tgname = 'zz_pgwiden_sync'
+		UNION ALL SELECT stxname::text FROM pg_statistic_ext WHERE stxname LIKE '%pgwiden_old'`)
+	if want := "child_parent_kind_pgwiden_old id_pgwiden_old parent_id_pgwiden_old zz_pgwiden_sync zz_pgwiden_sync"; strings.Join(left, " ") != want {
+		t.Errorf("after the refusal: %v, want everything still there: %s", left, want)
+	}
+
+	db.Exec(t, `DROP VIEW old_keys; DROP INDEX child_old_idx; ALTER TABLE child DROP CONSTRAINT old_positive`)
+	if err := metaPhase(ctx, e, "cleanup"); err != nil {
+		t.Fatalf("cleanup once the user's objects are gone: %v", err)
+	}
+	assertNoPgwidenObjects(t, ctx, db)
 }

@@ -47,14 +47,19 @@ func (b *builder) checkDependentsStep() {
 		where = append(where, "NOT (d.classid = 'pg_statistic_ext'::regclass AND d.objid IN (SELECT s.oid FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace\n"+
 			"        WHERE (n.nspname::text, s.stxname::text) IN (VALUES "+strings.Join(stats, ", ")+")))")
 	}
+	// A view is named as such, not as its _RETURN rule; an object that
+	// depends on the column twice (a CHECK) is named once.
 	body := `DECLARE found text;
 BEGIN
-  SELECT string_agg(format('%s uses column %I of %s', pg_describe_object(d.classid, d.objid, d.objsubid), a.attname, a.attrelid::regclass), '; '
-                    ORDER BY a.attrelid::regclass::text, a.attname, pg_describe_object(d.classid, d.objid, d.objsubid))
-    INTO found
-  FROM pg_depend d
-  JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-  WHERE ` + strings.Join(where, "\n    AND ") + `;
+  SELECT string_agg(o, '; ' ORDER BY o) INTO found
+  FROM (SELECT DISTINCT format('%s uses column %I of %s',
+          coalesce((SELECT CASE c.relkind WHEN 'm' THEN 'materialized view ' ELSE 'view ' END || c.oid::regclass
+                    FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class WHERE r.oid = d.objid AND r.rulename = '_RETURN'),
+                   pg_describe_object(d.classid, d.objid, d.objsubid)),
+          a.attname, a.attrelid::regclass) AS o
+    FROM pg_depend d
+    JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+    WHERE ` + strings.Join(where, "\n      AND ") + `) found;
   IF found IS NOT NULL THEN
     RAISE EXCEPTION USING ERRCODE = 'dependent_objects_still_exist',
       MESSAGE = 'cleanup refused, nothing was dropped: ' || found,
