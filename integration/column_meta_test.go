@@ -79,10 +79,15 @@ func TestColumnMetadataFollowsMigration(t *testing.T) {
 
 // metaPhase runs one engine phase on metaTarget.
 func metaPhase(ctx context.Context, e *engine, name string) error {
+	return phaseOn(ctx, e, metaTarget, name)
+}
+
+// phaseOn runs one engine phase on target.
+func phaseOn(ctx context.Context, e *engine, target planner.Target, name string) error {
 	return map[string]func(context.Context, planner.Target) error{
 		"prepare": e.m.Prepare, "backfill": e.m.Backfill, "cutover": e.m.Cutover,
 		"cleanup": e.m.Cleanup, "rollback": e.m.Rollback,
-	}[name](ctx, metaTarget)
+	}[name](ctx, target)
 }
 
 // setupColumnMeta creates the roles and column privileges (and, on 15+,
@@ -250,7 +255,7 @@ func wantLiveStatistics(t *testing.T, ctx context.Context, db *pgtest.DB) {
 }
 
 // columnMetaState lists, one line each, what hangs on the columns of the
-// scenario's tables (pgwiden's own columns left out): privileges with
+// tables of schema public (pgwiden's own columns left out): privileges with
 // grantor and grant option, comments, statistics targets, attribute
 // options, security labels, extended statistics objects with table,
 // kinds, columns (sorted, as the column lists below), target, owner and
@@ -263,7 +268,7 @@ func columnMetaState(t *testing.T, ctx context.Context, db *pgtest.DB) string {
 	return joinLines(readRows(t, ctx, db.Pool, `
 WITH cols AS (
   SELECT a.*, c.relname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-  WHERE c.relname IN ('parent', 'child', 'audit_log') AND c.relnamespace = 'public'::regnamespace
+  WHERE c.relkind IN ('r', 'p') AND c.relnamespace = 'public'::regnamespace
     AND a.attnum > 0 AND NOT a.attisdropped AND a.attname NOT LIKE '%pgwiden%')
 SELECT format('grant %s.%s %s to %s by %s%s', relname, attname, x.privilege_type,
               coalesce((SELECT rolname FROM pg_roles WHERE oid = x.grantee), 'PUBLIC'),
