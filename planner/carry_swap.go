@@ -45,8 +45,7 @@ func (b *builder) carryColumnMeta(s *stmts, rel *catalog.Table, col string, m *c
 		b.carried(rel.Name, col, "security label of provider "+l.Provider, swapID, (*s)[len(*s)-1])
 	}
 	for _, g := range grantStatements(rel, col, m.Grants) {
-		s.add("%s", g.sql)
-		b.carried(rel.Name, col, g.what, swapID, g.sql)
+		s.add("%s", g.sql) // listed with prepare's grants to the shadow
 	}
 }
 

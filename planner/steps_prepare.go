@@ -51,7 +51,7 @@ func (b *builder) addShadow(w *tableWork) {
 	}
 	t := w.t.Name
 	b.add(Step{ID: "prepare/add-shadow/" + t.String(), Phase: Prepare, Table: t,
-		SQL:  "ALTER TABLE " + t.Quoted() + " " + strings.Join(adds, ", "),
+		SQL:  "ALTER TABLE " + t.Quoted() + " " + strings.Join(adds, ", ") + b.shadowGrants(w),
 		Lock: AccessExclusive, InTx: true, Probe: probeColumn, ProbeArgs: []any{t.Quoted(), shadowName(w.cols[0].col.Name)},
 		Note: "metadata only: no table rewrite, the lock is held for milliseconds"})
 }
