@@ -446,7 +446,7 @@ func TestCLIPhasesStepError(t *testing.T) {
 	db.Exec(t, "CREATE VIEW old_ids AS SELECT id_pgwiden_old FROM tags")
 	_, stderr := cliPhase(ctx, t, db, 1, "cleanup", "--yes")
 	line := cliErrorLine(t, stderr)
-	for _, want := range []string{"cleanup/drop-old/public.tags", "(SQLSTATE 2BP01)", "DETAIL: view old_ids depends on column", "HINT: "} {
+	for _, want := range []string{"cleanup/check-dependents", "(SQLSTATE 2BP01)", "DETAIL: view old_ids depends on column", "HINT: "} {
 		if !strings.Contains(line, want) {
 			t.Errorf("cleanup error does not contain %q:\n%s", want, line)
 		}

@@ -52,7 +52,7 @@ func (b *builder) checkDependentsStep() {
 	body := `DECLARE found text;
 BEGIN
   SELECT string_agg(o, '; ' ORDER BY o) INTO found
-  FROM (SELECT DISTINCT format('%s uses column %I of %s',
+  FROM (SELECT DISTINCT format('%s depends on column %I of %s',
           coalesce((SELECT CASE c.relkind WHEN 'm' THEN 'materialized view ' ELSE 'view ' END || c.oid::regclass
                     FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class WHERE r.oid = d.objid AND r.rulename = '_RETURN'),
                    pg_describe_object(d.classid, d.objid, d.objsubid)),
@@ -62,7 +62,8 @@ BEGIN
     WHERE ` + strings.Join(where, "\n      AND ") + `) found;
   IF found IS NOT NULL THEN
     RAISE EXCEPTION USING ERRCODE = 'dependent_objects_still_exist',
-      MESSAGE = 'cleanup refused, nothing was dropped: ' || found,
+      MESSAGE = 'cleanup refused, nothing was dropped: objects other than pgwiden''s own depend on the old columns',
+      DETAIL = found,
       HINT = 'each of them uses the retired copy of the column, which cleanup drops (DROP COLUMN would drop an index or constraint with it, silently); re-create it on the live column (the name without _pgwiden_old) or drop it, then run pgwiden cleanup again';
   END IF;
 END`
