@@ -65,3 +65,20 @@ func TestCarryBlockers(t *testing.T) {
 		t.Errorf("no publication-owner blocker naming publication p: %+v", p.Blockers)
 	}
 }
+
+// TestCarryColumnMetaQuoting: a comment and a security label are literals,
+// the provider an identifier, and each is listed in the plan.
+func TestCarryColumnMetaQuoting(t *testing.T) {
+	b := &builder{plan: &Plan{}}
+	rel := &catalog.Table{Name: catalog.QName{Schema: "Odd Schema", Name: `a "b"`}, Owner: "o"}
+	var s stmts
+	b.carryColumnMeta(&s, rel, "Id", &catalog.ColumnMeta{Comment: "it's", Labels: []catalog.SecurityLabel{{Provider: "selinux", Label: "system_u:object_r:sepgsql_table_t:s0'x"}}})
+	want := "COMMENT ON COLUMN \"Odd Schema\".\"a \"\"b\"\"\".\"Id\" IS 'it''s';\n" +
+		"SECURITY LABEL FOR \"selinux\" ON COLUMN \"Odd Schema\".\"a \"\"b\"\"\".\"Id\" IS 'system_u:object_r:sepgsql_table_t:s0''x'"
+	if s.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", s.String(), want)
+	}
+	if len(b.plan.Carried) != 2 || b.plan.Carried[1].What != "security label of provider selinux" {
+		t.Errorf("carried: %+v", b.plan.Carried)
+	}
+}
