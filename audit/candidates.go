@@ -114,7 +114,7 @@ func columnCandidate(snap *catalog.Snapshot, t *catalog.Table, c *catalog.Column
 			return cand, true
 		}
 	}
-	if indexLeadsWith(t, c.Name) {
+	if t.IndexLeadsWith(c.Name) {
 		name := t.Name
 		cand.Source = Source{Table: &name, Column: c.Name}
 	} else if cand.Note == "" {
@@ -136,7 +136,7 @@ func sourceOf(snap *catalog.Snapshot, ref catalog.ColumnRef, depth int) (Source,
 		return Source{}, false
 	case c.Sequence != nil:
 		return Source{Sequence: c.Sequence}, true
-	case indexLeadsWith(t, c.Name):
+	case t.IndexLeadsWith(c.Name):
 		name := t.Name
 		return Source{Table: &name, Column: c.Name}, true
 	}
@@ -182,18 +182,6 @@ func foreignKeys(t *catalog.Table) map[string]catalog.ColumnRef {
 		}
 	}
 	return refs
-}
-
-// indexLeadsWith reports whether max(col) can be answered from an index:
-// a valid, non-partial btree whose first key column is col. Anything else
-// could make max() scan the whole table, which the audit must never do.
-func indexLeadsWith(t *catalog.Table, col string) bool {
-	for _, ix := range t.Indexes {
-		if ix.Valid && ix.Method == "btree" && ix.Predicate == "" && len(ix.Columns) > 0 && ix.Columns[0] == col {
-			return true
-		}
-	}
-	return false
 }
 
 // narrowSequence reports whether s stops at or below the int4 range.
