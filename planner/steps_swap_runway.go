@@ -59,7 +59,7 @@ func RestoreSequenceSQL(seq, table catalog.QName, col, typ string, limit int64) 
 BEGIN
   IF `+onRunwaySQL+` THEN
     SELECT greatest(max(%s)::bigint, 0) + 1 INTO v FROM %s;%s
-    EXECUTE format('ALTER SEQUENCE %%s%s NO MINVALUE NO MAXVALUE START WITH 1 RESTART WITH %%s', '%s', v);
+    EXECUTE format('ALTER SEQUENCE %%s%s MINVALUE 1 NO MAXVALUE START WITH 1 RESTART WITH %%s', '%s', v);
   END IF;
 END`, lit, catalog.Ident(col), table.Quoted(), check, as, lit))
 }
@@ -85,4 +85,23 @@ func identityOptions(seq *catalog.Sequence) string {
 		opts += " CYCLE"
 	}
 	return opts
+}
+
+// warnRunways tells the operator which closure sequences are on a runway
+// now, and what the swap will do about it.
+func (b *builder) warnRunways() {
+	for _, w := range b.work {
+		for _, m := range w.cols {
+			if m.col.Sequence == nil {
+				continue
+			}
+			s := b.snap.Sequence(*m.col.Sequence)
+			if s == nil || !s.OnRunway() {
+				continue
+			}
+			b.finds.warn("runway", s.Name.String(),
+				fmt.Sprintf("the sequence is on the emergency runway (pgwiden runway): it hands out negative ids up to %d; backfill and verification walk them like any other key", s.Max),
+				"nothing to do: the swap gives the sequence ascending positive ids above the largest key, as bigint, in its transaction")
+		}
+	}
 }
