@@ -2,7 +2,9 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,6 +71,7 @@ func TestRunwayThenMigration(t *testing.T) {
 			if err := e.m.Backfill(ctx, target); err != nil {
 				t.Fatalf("backfill: %v", err)
 			}
+			assertStatusRunway(ctx, t, db, "public."+c.seq)
 			if err := e.m.Cutover(ctx, target); err != nil {
 				t.Fatalf("cutover: %v", err)
 			}
@@ -138,5 +141,36 @@ func assertRunwayRestored(t *testing.T, ctx context.Context, db *pgtest.DB, w *w
 	}
 	if missing != 0 || orphans != 0 || total != 251+len(w.ids) {
 		t.Errorf("rows: %d of the writer's orders missing, %d orphan items, %d orders (want %d)", missing, orphans, total, 251+len(w.ids))
+	}
+}
+
+// assertStatusRunway checks that `pgwiden status --json` shows the runway
+// of the migration's sequence, partly used.
+func assertStatusRunway(ctx context.Context, t *testing.T, db *pgtest.DB, seq string) {
+	t.Helper()
+	stdout, stderr, code := runPgwiden(ctx, t, "--dsn", db.DSN, "status", "--json")
+	if code != 0 {
+		t.Fatalf("status: exit %d\n%s", code, stderr)
+	}
+	var doc struct {
+		Migrations []struct {
+			Runway *struct {
+				Sequence string `json:"sequence"`
+				From     int64  `json:"from"`
+				To       int64  `json:"to"`
+				Left     int64  `json:"left"`
+			} `json:"runway"`
+		} `json:"migrations"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || len(doc.Migrations) != 1 {
+		t.Fatalf("status --json: %v\n%s", err, stdout)
+	}
+	r := doc.Migrations[0].Runway
+	if r == nil || r.Sequence != seq || r.From != -2147483648 || r.To != -1 || r.Left <= 0 || r.Left >= 2147483648 {
+		t.Errorf("status runway = %+v, want %s from -2147483648 to -1, partly used", r, seq)
+	}
+	text, _, _ := runPgwiden(ctx, t, "--dsn", db.DSN, "status")
+	if !strings.Contains(text, "runway:   "+seq+" hands out negative ids") {
+		t.Errorf("status lacks the runway line:\n%s", text)
 	}
 }
