@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pgwiden/pgwiden/catalog"
+	"github.com/pgwiden/pgwiden/planner"
 )
 
 // Candidate is an object worth auditing and where to read its value.
@@ -18,6 +19,11 @@ type Candidate struct {
 	// ViaRef is set when Source is the referenced key's, not the column's.
 	ViaRef bool
 	Note   string
+	// Target is the column itself, for column kinds: what widening it
+	// means (its closure) estimates the migration's duration.
+	Target *planner.Target
+	// Runway is the feeding sequence when it is on the emergency runway.
+	Runway *catalog.Sequence
 }
 
 // Source is where a candidate's current value is read. Exactly one of
@@ -81,10 +87,14 @@ func columnCandidate(snap *catalog.Snapshot, t *catalog.Table, c *catalog.Column
 	if c.Sequence == nil && !isFK && !keyColumns(t)[c.Name] {
 		return Candidate{}, false
 	}
-	cand := Candidate{Object: t.Name.String() + "." + c.Name, Kind: KindColumn, Type: c.Type, Limit: typeMax, Sequence: c.Sequence}
+	cand := Candidate{Object: t.Name.String() + "." + c.Name, Kind: KindColumn, Type: c.Type, Limit: typeMax, Sequence: c.Sequence,
+		Target: &planner.Target{Table: t.Name, Column: c.Name}}
 	if c.Sequence != nil {
 		cand.Source = Source{Sequence: c.Sequence}
 		if s := snap.Sequence(*c.Sequence); s != nil {
+			if s.OnRunway() {
+				cand.Runway = s
+			}
 			if s.Increment < 0 {
 				cand.Limit = max(-typeMax-1, seqLimit(s))
 			} else {
