@@ -112,7 +112,8 @@ func WriteText(w io.Writer, r *Report) error {
 		rates = "rates from " + r.RatesFrom
 	}
 	fmt.Fprintf(w, "pgwiden audit of %q at %s, threshold %s, %s\n", r.Database, r.TakenAt.UTC().Format("2006-01-02 15:04:05 UTC"), percent(r.Threshold), rates)
-	fmt.Fprintf(w, "start by = exhaustion - migration time (2 x closure rows at %.0f rows/s: %s)\n\n", r.Pace.RowsPerSecond, r.Pace.From)
+	fmt.Fprintf(w, "start by = exhaustion - migration time (2 x closure rows at %s rows/s: %s)\n\n",
+		strconv.FormatFloat(r.Pace.RowsPerSecond, 'f', -1, 64), r.Pace.From)
 	if len(r.Findings) == 0 {
 		_, err := fmt.Fprintln(w, "No smallint/integer keys or sequences found.")
 		return err

@@ -87,7 +87,9 @@ func closureRows(snap *catalog.Snapshot, t planner.Target) float64 {
 	}
 	for _, tc := range p.Tables {
 		for _, name := range append([]catalog.QName{tc.Table}, tc.Leaves...) {
-			if tab := snap.Table(name); tab != nil && tab.RowEstimate < 0 && tab.TableBytes > 0 {
+			// reltuples is -1 when never analyzed from PostgreSQL 14 on,
+			// 0 before: a table with pages and no rows counted is unknown.
+			if tab := snap.Table(name); tab != nil && tab.RowEstimate <= 0 && tab.TableBytes > 0 {
 				return -1
 			}
 		}

@@ -243,6 +243,11 @@ func TestAuditPrometheus(t *testing.T) {
 			t.Errorf("%s%v = %v (present %v)", c.name, c.labels, v, ok)
 		}
 	}
+	// The runway has no recorded growth: no exhaustion date, and certainly
+	// not "exhausted" (its limit, -1, is negative but it counts up).
+	if v, ok := value("pgwiden_audit_exhaustion_seconds", map[string]string{"object": "public.orders.id"}); ok {
+		t.Errorf("public.orders.id exhaustion_seconds = %v, want none", v)
+	}
 	for name, mf := range families {
 		if mf.GetType().String() != "GAUGE" || !strings.HasPrefix(name, "pgwiden_audit_") {
 			t.Errorf("metric %s: type %s", name, mf.GetType())
