@@ -53,7 +53,11 @@ func WriteText(w io.Writer, ch *Change, dryRun bool) error {
 	if dryRun {
 		verb = "Would run (dry run, nothing changed)"
 	}
-	fmt.Fprintf(&b, "\n%s, lock %s on the sequence, under lock_timeout with retries:\n  %s\n", verb, ch.Step.Lock,
+	on := "the sequence"
+	if ch.Undo {
+		on = "the table"
+	}
+	fmt.Fprintf(&b, "\n%s, lock %s on %s, under lock_timeout with retries:\n  %s\n", verb, ch.Step.Lock, on,
 		strings.ReplaceAll(ch.Step.SQL, "\n", "\n  "))
 	_, err := io.WriteString(w, b.String())
 	return err
