@@ -16,7 +16,7 @@ import (
 // database's pgwiden state: a `pgwiden rehearse` run here (on a staging
 // copy) or an earlier migration. false when there is none, or when the
 // current role may not read pgwiden's state (a monitoring role usually
-// may not: pass --rate then).
+// may not: pass --rate then); an error for anything else.
 func RecordedPace(ctx context.Context, pool *pgxpool.Pool) (Pace, bool, error) {
 	st, err := state.Open(ctx, pool, zerolog.Nop())
 	if err != nil || !st.Exists() {
