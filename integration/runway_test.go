@@ -233,3 +233,34 @@ func TestRunwayUndo(t *testing.T) {
 	}
 	runRunway(ctx, t, db, 4, "orders", "--undo") // not on a runway any more
 }
+
+// TestRunwayWaitsForLock: the ALTER SEQUENCE waits at most --lock-timeout
+// for its lock, then tries again later, until the lock is free.
+func TestRunwayWaitsForLock(t *testing.T) {
+	ctx := pgtest.Context(t)
+	db := pgtest.NewDB(t)
+	db.Exec(t, runwaySchema)
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // committed below
+	// A transaction that called nextval() holds ROW EXCLUSIVE on the
+	// sequence until it ends; ALTER SEQUENCE needs SHARE ROW EXCLUSIVE.
+	if _, err := tx.Exec(ctx, "INSERT INTO orders (note) VALUES ('long transaction')"); err != nil {
+		t.Fatal(err)
+	}
+	release := time.AfterFunc(1500*time.Millisecond, func() { _ = tx.Commit(context.Background()) })
+	defer release.Stop()
+	start := time.Now()
+	_, stderr := runRunway(ctx, t, db, 0, "orders", "--i-understand-ids-go-negative")
+	if took := time.Since(start); took < 1500*time.Millisecond {
+		t.Errorf("runway took %s: it cannot have waited for the lock", took)
+	}
+	if !strings.Contains(stderr, "55P03") {
+		t.Errorf("want the lock timeouts (SQLSTATE 55P03) logged as retries:\n%s", stderr)
+	}
+	if _, minv, maxv, _ := seqState(t, ctx, db, "orders_id_seq"); minv != -2147483648 || maxv != -1 {
+		t.Errorf("sequence after the wait: %d..%d", minv, maxv)
+	}
+}
