@@ -91,7 +91,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 	out.Summary = jsonSummary{
 		FormatVersion: FormatVersion, Database: r.Database, TakenAt: r.TakenAt.UTC().Truncate(time.Second),
 		Threshold: r.Threshold, RatesFrom: r.RatesFrom, Findings: len(r.Findings), AboveThreshold: r.Above(),
-		Unknown: r.Unknown(), StartByPassed: r.StartByPassed(), PaceRowsPerS: math.Round(r.Pace.RowsPerSecond*10) / 10, PaceFrom: r.Pace.From,
+		Unknown: r.Unknown(), StartByPassed: r.StartByPassed(), PaceRowsPerS: r.Pace.RowsPerSecond, PaceFrom: r.Pace.From,
 	}
 	if len(r.Findings) > 0 {
 		out.Summary.MostUrgent = &r.Findings[0].Object

@@ -89,7 +89,8 @@ func TestAuditStartByOrder(t *testing.T) {
 		t.Errorf("order at 0.001 rows/s = %s, want a (start-by passed), b, c", got)
 	}
 	a := out.Findings[0]
-	if a.Migration == nil || *a.Migration != 2e6 || a.StartBy == nil || out.Summary.StartByPassed != 1 || out.Summary.PaceFrom != "--rate" {
+	if a.Migration == nil || *a.Migration != 2e6 || a.StartBy == nil || out.Summary.StartByPassed != 1 || out.Summary.PaceFrom != "--rate" ||
+		out.Summary.Pace != 0.001 {
 		t.Fatalf("a.id = %+v, summary %+v", a, out.Summary)
 	}
 	startBy, exhausts := mustTime(t, *a.StartBy), mustTime(t, *a.ExhaustsAt)
