@@ -244,16 +244,25 @@ func TestRunwayWaitsForLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck // committed below
 	// A transaction that called nextval() holds ROW EXCLUSIVE on the
 	// sequence until it ends; ALTER SEQUENCE needs SHARE ROW EXCLUSIVE.
 	if _, err := tx.Exec(ctx, "INSERT INTO orders (note) VALUES ('long transaction')"); err != nil {
 		t.Fatal(err)
 	}
-	release := time.AfterFunc(1500*time.Millisecond, func() { _ = tx.Commit(context.Background()) })
-	defer release.Stop()
+	committed := make(chan error, 1)
+	go func() {
+		select {
+		case <-time.After(1500 * time.Millisecond):
+			committed <- tx.Commit(ctx)
+		case <-ctx.Done():
+			committed <- tx.Rollback(context.Background())
+		}
+	}()
 	start := time.Now()
 	_, stderr := runRunway(ctx, t, db, 0, "orders", "--i-understand-ids-go-negative")
+	if err := <-committed; err != nil {
+		t.Fatalf("commit the long transaction: %v", err)
+	}
 	if took := time.Since(start); took < 1500*time.Millisecond {
 		t.Errorf("runway took %s: it cannot have waited for the lock", took)
 	}
