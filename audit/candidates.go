@@ -69,6 +69,9 @@ func Candidates(snap *catalog.Snapshot) []Candidate {
 		}
 		name := s.Name
 		cand := Candidate{Object: name.String(), Kind: KindSequence, Type: s.DataType, Limit: seqLimit(s), Source: Source{Sequence: &name}}
+		if s.OnRunway() {
+			cand.Runway = s
+		}
 		if f := feeds[name]; len(f) > 0 {
 			cand.Note = "feeds " + strings.Join(f, ", ")
 		}

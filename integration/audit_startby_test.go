@@ -260,6 +260,13 @@ func TestAuditPrometheus(t *testing.T) {
 		}
 	}
 
+	// The JSON report shows the same runway, and counts it as at risk.
+	for _, f := range auditStartBy(ctx, t, db.DSN, 3, "--threshold", "0.999").Findings {
+		if f.Object == "public.orders.id" && (f.Runway == nil || f.Runway.Sequence != "public.orders_id_seq" || f.Runway.Left != 2147483646 || !f.Above) {
+			t.Errorf("orders.id in --json: %+v (runway %+v)", f, f.Runway)
+		}
+	}
+
 	// Without --out the same metrics go to stdout.
 	stdout, _, _ := runPgwiden(ctx, t, "--dsn", db.DSN, "audit", "--format", "prometheus")
 	if fams, err := parser.TextToMetricFamilies(strings.NewReader(stdout)); err != nil || fams["pgwiden_audit_runway_info"] == nil {
