@@ -9,6 +9,7 @@ import (
 
 	"github.com/pgwiden/pgwiden/catalog"
 	"github.com/pgwiden/pgwiden/migrator"
+	"github.com/pgwiden/pgwiden/planner"
 	"github.com/pgwiden/pgwiden/runway"
 )
 
@@ -53,28 +54,7 @@ func runRunway(ctx context.Context, e *env, c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var seq *catalog.QName
-	if s := c.String("sequence"); s != "" {
-		schema, name, ok := strings.Cut(s, ".")
-		if !ok {
-			schema, name = "public", s
-		}
-		seq = &catalog.QName{Schema: schema, Name: name}
-	}
-	snap, err := catalog.Load(ctx, e.pool, nil)
-	if err != nil {
-		return fmt.Errorf("runway: %w", err)
-	}
-	base, err := baseType(ctx, e, snap, t.Table, t.Column)
-	if err != nil {
-		return err
-	}
-	var ch *runway.Change
-	if c.Bool("undo") {
-		ch, err = runway.PlanUndo(snap, t, base)
-	} else if ch, err = runway.Plan(snap, t, base, seq); err == nil {
-		err = runway.Evaluate(ctx, e.pool, snap, ch)
-	}
+	ch, err := planRunway(ctx, e, c, t)
 	if err != nil {
 		return err
 	}
@@ -100,6 +80,40 @@ func runRunway(ctx context.Context, e *env, c *cli.Context) error {
 		_, err = fmt.Fprintf(e.stdout, "\nrunway: %s now gives ids from %d up to %d; widen %s next\n", ch.Sequence.Name, ch.From, ch.To, ch.Target)
 	}
 	return err
+}
+
+// planRunway reads the catalog and plans the runway (or its undo) for t,
+// with the server's verdict on the checks that could reject the new ids.
+func planRunway(ctx context.Context, e *env, c *cli.Context, t planner.Target) (*runway.Change, error) {
+	snap, err := catalog.Load(ctx, e.pool, nil)
+	if err != nil {
+		return nil, fmt.Errorf("runway: %w", err)
+	}
+	base, err := baseType(ctx, e, snap, t.Table, t.Column)
+	if err != nil {
+		return nil, err
+	}
+	if c.Bool("undo") {
+		return runway.PlanUndo(snap, t, base)
+	}
+	ch, err := runway.Plan(snap, t, base, sequenceFlag(c))
+	if err != nil {
+		return nil, err
+	}
+	return ch, runway.Evaluate(ctx, e.pool, snap, ch)
+}
+
+// sequenceFlag reads --sequence as schema.name (public when unqualified).
+func sequenceFlag(c *cli.Context) *catalog.QName {
+	s := c.String("sequence")
+	if s == "" {
+		return nil
+	}
+	schema, name, ok := strings.Cut(s, ".")
+	if !ok {
+		schema, name = "public", s
+	}
+	return &catalog.QName{Schema: schema, Name: name}
 }
 
 // baseType is the integer type under the target column: its own type, or
