@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pgwiden/pgwiden/catalog"
+	"github.com/pgwiden/pgwiden/planner"
 )
 
 // Candidate is an object worth auditing and where to read its value.
@@ -18,6 +19,11 @@ type Candidate struct {
 	// ViaRef is set when Source is the referenced key's, not the column's.
 	ViaRef bool
 	Note   string
+	// Target is the column itself, for column kinds: what widening it
+	// means (its closure) estimates the migration's duration.
+	Target *planner.Target
+	// Runway is the feeding sequence when it is on the emergency runway.
+	Runway *catalog.Sequence
 }
 
 // Source is where a candidate's current value is read. Exactly one of
@@ -63,6 +69,9 @@ func Candidates(snap *catalog.Snapshot) []Candidate {
 		}
 		name := s.Name
 		cand := Candidate{Object: name.String(), Kind: KindSequence, Type: s.DataType, Limit: seqLimit(s), Source: Source{Sequence: &name}}
+		if s.OnRunway() {
+			cand.Runway = s
+		}
 		if f := feeds[name]; len(f) > 0 {
 			cand.Note = "feeds " + strings.Join(f, ", ")
 		}
@@ -81,10 +90,14 @@ func columnCandidate(snap *catalog.Snapshot, t *catalog.Table, c *catalog.Column
 	if c.Sequence == nil && !isFK && !keyColumns(t)[c.Name] {
 		return Candidate{}, false
 	}
-	cand := Candidate{Object: t.Name.String() + "." + c.Name, Kind: KindColumn, Type: c.Type, Limit: typeMax, Sequence: c.Sequence}
+	cand := Candidate{Object: t.Name.String() + "." + c.Name, Kind: KindColumn, Type: c.Type, Limit: typeMax, Sequence: c.Sequence,
+		Target: &planner.Target{Table: t.Name, Column: c.Name}}
 	if c.Sequence != nil {
 		cand.Source = Source{Sequence: c.Sequence}
 		if s := snap.Sequence(*c.Sequence); s != nil {
+			if s.OnRunway() {
+				cand.Runway = s
+			}
 			if s.Increment < 0 {
 				cand.Limit = max(-typeMax-1, seqLimit(s))
 			} else {
@@ -114,7 +127,7 @@ func columnCandidate(snap *catalog.Snapshot, t *catalog.Table, c *catalog.Column
 			return cand, true
 		}
 	}
-	if indexLeadsWith(t, c.Name) {
+	if t.IndexLeadsWith(c.Name) {
 		name := t.Name
 		cand.Source = Source{Table: &name, Column: c.Name}
 	} else if cand.Note == "" {
@@ -136,7 +149,7 @@ func sourceOf(snap *catalog.Snapshot, ref catalog.ColumnRef, depth int) (Source,
 		return Source{}, false
 	case c.Sequence != nil:
 		return Source{Sequence: c.Sequence}, true
-	case indexLeadsWith(t, c.Name):
+	case t.IndexLeadsWith(c.Name):
 		name := t.Name
 		return Source{Table: &name, Column: c.Name}, true
 	}
@@ -182,18 +195,6 @@ func foreignKeys(t *catalog.Table) map[string]catalog.ColumnRef {
 		}
 	}
 	return refs
-}
-
-// indexLeadsWith reports whether max(col) can be answered from an index:
-// a valid, non-partial btree whose first key column is col. Anything else
-// could make max() scan the whole table, which the audit must never do.
-func indexLeadsWith(t *catalog.Table, col string) bool {
-	for _, ix := range t.Indexes {
-		if ix.Valid && ix.Method == "btree" && ix.Predicate == "" && len(ix.Columns) > 0 && ix.Columns[0] == col {
-			return true
-		}
-	}
-	return false
 }
 
 // narrowSequence reports whether s stops at or below the int4 range.

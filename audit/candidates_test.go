@@ -165,3 +165,26 @@ func TestCandidatesFKChainAndNoIndex(t *testing.T) {
 		t.Error("a plain indexed column that is no key and has no sequence is no candidate")
 	}
 }
+
+func TestCandidatesRunway(t *testing.T) {
+	snap := &catalog.Snapshot{
+		Tables: []catalog.Table{
+			{Name: qn("orders"), Columns: []catalog.Column{{Name: "id", Type: "integer", Sequence: ptr(qn("orders_id_seq"))}}},
+		},
+		Sequences: []catalog.Sequence{
+			{Name: qn("orders_id_seq"), DataType: "bigint", Min: math.MinInt64, Max: -1, Increment: 1}, // after prepare's AS bigint
+			{Name: qn("lone_seq"), DataType: "integer", Min: math.MinInt32, Max: -1, Increment: 1},
+			{Name: qn("down_seq"), DataType: "integer", Min: math.MinInt32, Max: -1, Increment: -1}, // counts down: no runway
+		},
+	}
+	got := byObject(Candidates(snap))
+	if c := got["public.orders.id"]; c.Runway == nil || c.Limit != -1 {
+		t.Errorf("orders.id = %+v, want on a runway up to -1", c)
+	}
+	if c := got["public.lone_seq"]; c.Runway == nil || c.Limit != -1 {
+		t.Errorf("lone_seq = %+v, want on a runway up to -1", c)
+	}
+	if c := got["public.down_seq"]; c.Runway != nil || c.Limit != math.MinInt32 {
+		t.Errorf("down_seq = %+v, want counting down to the int4 minimum", c)
+	}
+}

@@ -19,11 +19,23 @@
 //     and a date of exhaustion, with the clock passed in;
 //   - history.go records readings in pgwiden.audit_history (only when asked
 //     to) and reads them back;
-//   - render.go prints the report as a text table or as stable JSON.
+//   - startby.go estimates how long widening each finding takes (its
+//     closure's rows, walked twice, at a Pace: --rate, the last backfill
+//     recorded in pgwiden's state, or a slow default) and the date to start
+//     by: exhaustion minus that duration. Sort orders by it;
+//   - render.go prints the report as a text table or as stable JSON, and
+//     prometheus.go as metrics in the Prometheus text exposition format.
+//
+// A column whose sequence is on the emergency runway (pgwiden runway) is
+// measured on the runway: its limit is the runway's end, and it always
+// counts as above the threshold. A value the current role may not read is
+// reported as unknown, so that a monitoring check does not stay green on it.
 //
 // The audit writes nothing to the database except, through Record, its own
-// history table.
+// history table (and, with --out, the metrics file).
 //
-// Import rules: audit imports catalog, pgx and the standard library. It never
-// imports urfave/cli; cmd/pgwiden maps flags to its functions.
+// Import rules: audit imports catalog, planner (to size a finding's
+// closure), state (to read a recorded backfill's pace), runway (to measure
+// a runway), pgx, the Prometheus client library and the standard library.
+// It never imports urfave/cli; cmd/pgwiden maps flags to its functions.
 package audit

@@ -2,8 +2,13 @@ package audit
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/pgwiden/pgwiden/planner"
+	"github.com/pgwiden/pgwiden/runway"
 )
 
 // Kinds of finding.
@@ -48,18 +53,67 @@ type Finding struct {
 	// not growing or more than a century away; the time of the reading when
 	// the limit is already reached.
 	ExhaustsAt *time.Time `json:"exhausts_at"`
-	Note       string     `json:"note"`
+	// MigrationSeconds estimates how long widening takes (ApplyStartBy);
+	// nil when it cannot be planned from here.
+	MigrationSeconds *float64 `json:"migration_s"`
+	// StartBy is ExhaustsAt minus MigrationSeconds: the last moment to
+	// start the migration. nil when either is unknown.
+	StartBy *time.Time `json:"start_by"`
+	// Runway is set when the column's sequence is on the emergency runway
+	// (pgwiden runway): Limit is then the runway's end, and Used the
+	// fraction of the runway used.
+	Runway *runway.Status `json:"runway"`
+	// Unknown is set when the value could not be read for lack of
+	// privilege (Note says on what): audit exits 6 unless something is at
+	// risk, so a monitoring check does not stay green on it.
+	Unknown bool   `json:"unknown"`
+	Note    string `json:"note"`
 
 	// viaRef is set when Current is the referenced key's value, so that a
 	// parent sorts before the children that share its value.
 	viaRef bool
+	// target is the column to widen for this finding (nil for a
+	// standalone sequence, which ALTER SEQUENCE ... AS bigint fixes).
+	target *planner.Target
 }
 
-// Down reports whether the finding counts towards a negative limit.
-func (f *Finding) Down() bool { return f.Limit < 0 }
+// Down reports whether the finding counts towards a negative limit. A
+// runway's limit is negative too, but its sequence counts up.
+func (f *Finding) Down() bool { return f.Limit < 0 && f.Runway == nil }
 
-// Above reports whether f uses more than threshold of its range.
-func (f *Finding) Above(threshold float64) bool { return f.Used > threshold }
+// Above reports whether f uses more than threshold of its range. A column
+// on a runway has used up its positive range: it is always above.
+func (f *Finding) Above(threshold float64) bool { return f.Runway != nil || f.Used > threshold }
+
+// urgency is the date a finding sorts by: its start-by date, or its
+// exhaustion date when the migration's duration is unknown.
+func (f *Finding) urgency() *time.Time {
+	if f.StartBy != nil {
+		return f.StartBy
+	}
+	return f.ExhaustsAt
+}
+
+// StartByPassed reports whether the migration should have started by now.
+func (f *Finding) StartByPassed(now time.Time) bool { return f.StartBy != nil && !f.StartBy.After(now) }
+
+// RunwayCommand is the `pgwiden runway` command that buys time for f, ""
+// when none applies (no sequence, or on a runway already).
+func (f *Finding) RunwayCommand() string {
+	if f.target == nil || f.Kind != KindColumn || f.Sequence == "" || f.Runway != nil {
+		return ""
+	}
+	t := f.target
+	return fmt.Sprintf("pgwiden runway --schema %s --table %s --column %s --dry-run", shellQuote(t.Table.Schema), shellQuote(t.Table.Name), shellQuote(t.Column))
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
 
 // Report is the outcome of one audit run, as rendered by WriteText and
 // WriteJSON.
@@ -70,33 +124,47 @@ type Report struct {
 	// RatesFrom says where growth rates came from: "sample", "history" or
 	// "" (none).
 	RatesFrom string
-	Findings  []Finding
+	// Pace is the copy rate the migration estimates use.
+	Pace     Pace
+	Findings []Finding
+}
+
+// Unknown counts the findings whose value could not be read.
+func (r *Report) Unknown() int { return r.count(func(f *Finding) bool { return f.Unknown }) }
+
+// StartByPassed counts the findings whose start-by date has passed.
+func (r *Report) StartByPassed() int {
+	return r.count(func(f *Finding) bool { return f.StartByPassed(r.TakenAt) })
 }
 
 // Above counts the findings above the report's threshold.
-func (r *Report) Above() int {
+func (r *Report) Above() int { return r.count(func(f *Finding) bool { return f.Above(r.Threshold) }) }
+
+func (r *Report) count(match func(*Finding) bool) int {
 	n := 0
 	for i := range r.Findings {
-		if r.Findings[i].Above(r.Threshold) {
+		if match(&r.Findings[i]) {
 			n++
 		}
 	}
 	return n
 }
 
-// Sort orders findings most urgent first: those with a known exhaustion
-// date by that date, then the rest by the fraction used. Ties put a key
-// before the foreign keys that share its value, then go by name, so that
-// the output is stable.
+// Sort orders findings most urgent first: those with a start-by date (or,
+// when the migration's duration is unknown, an exhaustion date) by that
+// date, a passed one first, then the rest by the fraction used. Ties put a
+// key before the foreign keys that share its value, then go by name, so
+// that the output is stable.
 func Sort(fs []Finding) {
 	slices.SortStableFunc(fs, func(a, b Finding) int {
+		ua, ub := a.urgency(), b.urgency()
 		switch {
-		case a.ExhaustsAt != nil && b.ExhaustsAt == nil:
+		case ua != nil && ub == nil:
 			return -1
-		case a.ExhaustsAt == nil && b.ExhaustsAt != nil:
+		case ua == nil && ub != nil:
 			return 1
-		case a.ExhaustsAt != nil && !a.ExhaustsAt.Equal(*b.ExhaustsAt):
-			return a.ExhaustsAt.Compare(*b.ExhaustsAt)
+		case ua != nil && !ua.Equal(*ub):
+			return ua.Compare(*ub)
 		}
 		if c := cmp.Compare(b.Used, a.Used); c != 0 {
 			return c

@@ -60,11 +60,12 @@ func toward(a, b int64, down bool) bool {
 }
 
 // ExhaustsAt returns when current reaches limit at perDay values a day,
-// counted from now: now itself when the limit is already reached, and nil
-// when the value does not grow or the date is more than a century away.
-func ExhaustsAt(current, limit int64, perDay float64, now time.Time) *time.Time {
+// counting down towards it when down is set, from now: now itself when
+// the limit is already reached, and nil when the value does not grow or
+// the date is more than a century away.
+func ExhaustsAt(current, limit int64, down bool, perDay float64, now time.Time) *time.Time {
 	left := float64(limit) - float64(current)
-	if limit < 0 {
+	if down {
 		left = -left
 	}
 	if left <= 0 {
@@ -89,7 +90,7 @@ func estimate(f *Finding, samples []Sample, now time.Time) {
 		perDay = r
 		f.PerDay = &r
 	}
-	f.ExhaustsAt = ExhaustsAt(*f.Current, f.Limit, perDay, now)
+	f.ExhaustsAt = ExhaustsAt(*f.Current, f.Limit, f.Down(), perDay, now)
 }
 
 // ApplySample estimates growth from two scans of the same snapshot: before

@@ -60,23 +60,27 @@ func TestRate(t *testing.T) {
 
 func TestExhaustsAt(t *testing.T) {
 	// 2.0e9 growing 1e6 a day: 147,483,647 values left, 147.48 days.
-	at := ExhaustsAt(2_000_000_000, math.MaxInt32, 1e6, now)
+	at := ExhaustsAt(2_000_000_000, math.MaxInt32, false, 1e6, now)
 	if at == nil || !near(at.Sub(now).Hours()/24, 147.48, 0.01) {
 		t.Fatalf("ExhaustsAt = %v, want ~147.48 days after %v", at, now)
 	}
 	if at.Format(time.DateOnly) != "2026-07-13" {
 		t.Errorf("date = %s, want 2026-07-13", at.Format(time.DateOnly))
 	}
-	if at := ExhaustsAt(-2_100_000_000, math.MinInt32, 1e6, now); at == nil || !near(at.Sub(now).Hours()/24, 47.48, 0.01) {
+	if at := ExhaustsAt(-2_100_000_000, math.MinInt32, true, 1e6, now); at == nil || !near(at.Sub(now).Hours()/24, 47.48, 0.01) {
 		t.Errorf("descending: ExhaustsAt = %v, want ~47.48 days", at)
 	}
-	if at := ExhaustsAt(3_000_000_000, math.MaxInt32, 0, now); at == nil || !at.Equal(now) {
+	if at := ExhaustsAt(3_000_000_000, math.MaxInt32, false, 0, now); at == nil || !at.Equal(now) {
 		t.Errorf("past the limit: ExhaustsAt = %v, want now", at)
 	}
-	if at := ExhaustsAt(10, math.MaxInt32, 0, now); at != nil {
+	if at := ExhaustsAt(10, math.MaxInt32, false, 0, now); at != nil {
 		t.Errorf("no growth: ExhaustsAt = %v, want nil", at)
 	}
-	if at := ExhaustsAt(10, math.MaxInt64, 1, now); at != nil {
+	// A runway counts up to -1 from -2^31: 2^31-1 left at 1e6 a day.
+	if at := ExhaustsAt(-2_147_483_647, -1, false, 1e6, now); at == nil || !near(at.Sub(now).Hours()/24, 2147.48, 0.01) {
+		t.Errorf("runway: %v", at)
+	}
+	if at := ExhaustsAt(10, math.MaxInt64, false, 1, now); at != nil {
 		t.Errorf("centuries away: ExhaustsAt = %v, want nil", at)
 	}
 }

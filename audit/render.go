@@ -27,8 +27,14 @@ import (
 //	      "per_day": 1000000,            // values used per day towards the limit, from --sample or history; 0 when not growing; null when unknown
 //	      "exhausts_at": "2026-07-14T09:30:00Z", // RFC 3339 UTC; summary.taken_at when already at/past the limit;
 //	                                     // null when unknown, not growing or > 100 years away
+//	      "migration_s": 5400,           // estimated time to widen it: 2 x its closure's rows / summary.pace_rows_per_s;
+//	                                     // 0 for a standalone sequence; null when it cannot be planned
+//	      "start_by": "2026-07-13T19:36:27Z", // exhausts_at - migration_s: start the migration before; null when unknown
+//	      "runway": null,                // on the emergency runway (pgwiden runway): {"sequence", "from", "to",
+//	                                     // "last", "left", "used"}; limit is then "to" and used the runway's fraction
+//	      "unknown": false,              // the value could not be read for lack of privilege (note says on what)
 //	      "note": "",                    // where the value came from, or why it is unknown
-//	      "above_threshold": true        // used > summary.threshold
+//	      "above_threshold": true        // used > summary.threshold, or on a runway
 //	    }
 //	  ],
 //	  "summary": {
@@ -39,6 +45,10 @@ import (
 //	    "rates_from": "history",         // "sample" | "history" | "" (no rates)
 //	    "findings": 9,                   // number of findings
 //	    "above_threshold": 3,            // number with above_threshold true; exit status 3 when > 0
+//	    "unknown": 0,                    // number with unknown true; exit status 6 when > 0 and nothing is above
+//	    "start_by_passed": 1,            // number whose start_by is at or before taken_at
+//	    "pace_rows_per_s": 1000,         // the rate migration_s assumes
+//	    "pace_from": "--rate",           // where it comes from: --rate, a recorded backfill, or the default
 //	    "most_urgent": "public.tags.id"  // first finding's object, null when there are none
 //	  }
 //	}
@@ -57,6 +67,10 @@ type jsonSummary struct {
 	RatesFrom      string    `json:"rates_from"`
 	Findings       int       `json:"findings"`
 	AboveThreshold int       `json:"above_threshold"`
+	Unknown        int       `json:"unknown"`
+	StartByPassed  int       `json:"start_by_passed"`
+	PaceRowsPerS   float64   `json:"pace_rows_per_s"`
+	PaceFrom       string    `json:"pace_from"`
 	MostUrgent     *string   `json:"most_urgent"`
 }
 
@@ -77,6 +91,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 	out.Summary = jsonSummary{
 		FormatVersion: FormatVersion, Database: r.Database, TakenAt: r.TakenAt.UTC().Truncate(time.Second),
 		Threshold: r.Threshold, RatesFrom: r.RatesFrom, Findings: len(r.Findings), AboveThreshold: r.Above(),
+		Unknown: r.Unknown(), StartByPassed: r.StartByPassed(), PaceRowsPerS: r.Pace.RowsPerSecond, PaceFrom: r.Pace.From,
 	}
 	if len(r.Findings) > 0 {
 		out.Summary.MostUrgent = &r.Findings[0].Object
@@ -96,14 +111,15 @@ func WriteText(w io.Writer, r *Report) error {
 	if r.RatesFrom != "" {
 		rates = "rates from " + r.RatesFrom
 	}
-	fmt.Fprintf(w, "pgwiden audit of %q at %s, threshold %s, %s\n\n",
-		r.Database, r.TakenAt.UTC().Format("2006-01-02 15:04:05 UTC"), percent(r.Threshold), rates)
+	fmt.Fprintf(w, "pgwiden audit of %q at %s, threshold %s, %s\n", r.Database, r.TakenAt.UTC().Format("2006-01-02 15:04:05 UTC"), percent(r.Threshold), rates)
+	fmt.Fprintf(w, "start by = exhaustion - migration time (2 x closure rows at %s rows/s: %s)\n\n",
+		strconv.FormatFloat(r.Pace.RowsPerSecond, 'f', -1, 64), r.Pace.From)
 	if len(r.Findings) == 0 {
 		_, err := fmt.Fprintln(w, "No smallint/integer keys or sequences found.")
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  OBJECT\tKIND\tTYPE\tSEQUENCE\tLIMIT\tCURRENT\tUSED\tPER DAY\tEXHAUSTS\tNOTE")
+	fmt.Fprintln(tw, "  OBJECT\tKIND\tTYPE\tSEQUENCE\tLIMIT\tCURRENT\tUSED\tPER DAY\tEXHAUSTS\tMIGRATION\tSTART BY\tNOTE")
 	for i := range r.Findings {
 		f := &r.Findings[i]
 		mark := "  "
@@ -114,14 +130,61 @@ func WriteText(w io.Writer, r *Report) error {
 		if f.Current != nil {
 			cur = strconv.FormatInt(*f.Current, 10)
 		}
-		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", mark, f.Object, f.Kind, f.Type, dash(f.Sequence),
-			f.Limit, cur, percent(f.Used), perDay(f.PerDay), exhausts(f.ExhaustsAt, r.TakenAt), f.Note)
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", mark, f.Object, f.Kind, f.Type, dash(f.Sequence),
+			f.Limit, cur, percent(f.Used), perDay(f.PerDay), exhausts(f.ExhaustsAt, r.TakenAt), migration(f.MigrationSeconds),
+			startBy(f.StartBy, r.TakenAt), f.Note)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write audit report: %w", err)
 	}
-	_, err := fmt.Fprintf(w, "\n%d of %d above %s (marked !).\n", r.Above(), len(r.Findings), percent(r.Threshold))
-	return err
+	fmt.Fprintf(w, "\n%d of %d above %s (marked !).\n", r.Above(), len(r.Findings), percent(r.Threshold))
+	writeUrgent(w, r)
+	if n := r.Unknown(); n > 0 {
+		fmt.Fprintf(w, "%d could not be read for lack of privilege (exit status 6 unless something is above): grant SELECT on them, or run audit as their owner.\n", n)
+	}
+	return nil
+}
+
+// writeUrgent names the findings whose start-by date has passed: the
+// migration may not finish before the ids run out.
+func writeUrgent(w io.Writer, r *Report) {
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if !f.StartByPassed(r.TakenAt) {
+			continue
+		}
+		when := "runs out " + exhausts(f.ExhaustsAt, r.TakenAt)
+		if !f.ExhaustsAt.After(r.TakenAt) {
+			when = "has run out"
+		}
+		fmt.Fprintf(w, "START BY PASSED: %s %s; widening it takes about %s.", f.Object, when, migration(f.MigrationSeconds))
+		if cmd := f.RunwayCommand(); cmd != "" {
+			fmt.Fprintf(w, " Start now, and consider the emergency runway to buy time: %s (read docs/runway.md).", cmd)
+		} else if f.Runway != nil {
+			fmt.Fprintf(w, " It is on the runway already: widen it now.")
+		} else {
+			fmt.Fprintf(w, " Start now.")
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func migration(secs *float64) string {
+	if secs == nil {
+		return "-"
+	}
+	return describeDuration(*secs)
+}
+
+// startBy shows the date, or "PASSED" when it is now or earlier.
+func startBy(at *time.Time, now time.Time) string {
+	switch {
+	case at == nil:
+		return "-"
+	case !at.After(now):
+		return "PASSED"
+	}
+	return at.UTC().Format(time.DateOnly)
 }
 
 func percent(f float64) string {

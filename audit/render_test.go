@@ -19,7 +19,7 @@ func sampleReport() *Report {
 	}
 	ApplyHistory(fs, History{{"public.tags.id", math.MaxInt32}: {{day(-1), 1_999_000_000}}}, now)
 	Sort(fs)
-	return &Report{Database: "app", TakenAt: now, Threshold: DefaultThreshold, RatesFrom: "history", Findings: fs}
+	return &Report{Database: "app", TakenAt: now, Threshold: DefaultThreshold, RatesFrom: "history", Findings: fs, Pace: DefaultPace}
 }
 
 func TestWriteJSON(t *testing.T) {
@@ -34,7 +34,8 @@ func TestWriteJSON(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
 		t.Fatalf("%v\n%s", err, buf.String())
 	}
-	keys := []string{"object", "kind", "type", "sequence", "limit", "current", "used", "above_threshold", "per_day", "exhausts_at", "note"}
+	keys := []string{"object", "kind", "type", "sequence", "limit", "current", "used", "above_threshold", "per_day", "exhausts_at", "note",
+		"migration_s", "start_by", "runway", "unknown"}
 	for _, f := range got.Findings {
 		for _, k := range keys {
 			if _, ok := f[k]; !ok {
@@ -80,13 +81,14 @@ func TestWriteText(t *testing.T) {
 	lines := strings.Split(out, "\n")
 	for _, want := range []string{
 		`pgwiden audit of "app" at 2026-02-16 09:30:00 UTC, threshold 50%, rates from history`,
+		"start by = exhaustion - migration time (2 x closure rows at 1000 rows/s: default, conservative",
 		"OBJECT", "93.1%", "1000000", "2026-07-13 (147d)", "unknown (no index)", "1 of 2 above 50% (marked !).",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text output lacks %q:\n%s", want, out)
 		}
 	}
-	if !strings.HasPrefix(lines[3], "! ") || !strings.Contains(lines[3], "public.tags.id") || strings.HasPrefix(lines[4], "!") {
+	if !strings.HasPrefix(lines[4], "! ") || !strings.Contains(lines[4], "public.tags.id") || strings.HasPrefix(lines[5], "!") {
 		t.Errorf("the finding above the threshold must come first and be marked:\n%s", out)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pgwiden/pgwiden/catalog"
+	"github.com/pgwiden/pgwiden/runway"
 )
 
 // Querier is what Scan and ReadHistory need: a pool, a connection or a
@@ -28,25 +29,32 @@ func Scan(ctx context.Context, q Querier, snap *catalog.Snapshot) ([]Finding, er
 	}
 	out := make([]Finding, len(cands))
 	for i, c := range cands {
-		f := Finding{Object: c.Object, Kind: c.Kind, Type: c.Type, Limit: c.Limit, Note: c.Note, viaRef: c.ViaRef}
+		f := Finding{Object: c.Object, Kind: c.Kind, Type: c.Type, Limit: c.Limit, Note: c.Note, viaRef: c.ViaRef, target: c.Target}
 		if c.Sequence != nil {
 			f.Sequence = c.Sequence.String()
 		}
 		v := vals[sourceKey(c.Source)]
-		f.Current = v.value
+		f.Current, f.Unknown = v.value, v.unknown
 		if v.note != "" {
 			f.Note = joinNote(v.note, f.Note)
 		}
 		f.Used = Used(f.Current, f.Limit)
+		if s := c.Runway; s != nil {
+			st := runway.NewStatus(s.Name.String(), s.Min, s.Max, f.Current, c.Type)
+			f.Runway, f.Used = &st, st.Used
+			f.Note = joinNote(fmt.Sprintf("on the emergency runway: %d of %d negative ids left", st.Left, st.To-st.From+1), f.Note)
+		}
 		out[i] = f
 	}
 	return out, nil
 }
 
 // reading is one value read from the database, or why there is none.
+// unknown is set when the reason is a missing privilege.
 type reading struct {
-	value *int64
-	note  string
+	value   *int64
+	note    string
+	unknown bool
 }
 
 func sourceKey(s Source) string {
@@ -62,7 +70,7 @@ func sourceKey(s Source) string {
 // readValues reads each distinct source once.
 func readValues(ctx context.Context, q Querier, cands []Candidate) (map[string]reading, error) {
 	vals := map[string]reading{}
-	var seqs map[catalog.QName]*int64
+	var seqs map[catalog.QName]seqValue
 	for _, c := range cands {
 		key := sourceKey(c.Source)
 		if _, done := vals[key]; done || key == "" {
@@ -75,9 +83,13 @@ func readValues(ctx context.Context, q Querier, cands []Candidate) (map[string]r
 					return nil, err
 				}
 			}
-			r := reading{value: seqs[*s]}
-			if r.value == nil {
-				r.note = "sequence " + s.String() + " not used yet or not readable"
+			v, ok := seqs[*s]
+			r := reading{value: v.value}
+			switch {
+			case !ok || !v.readable:
+				r.note, r.unknown = "unknown (no privilege on sequence "+s.String()+")", true
+			case v.value == nil:
+				r.note = "sequence " + s.String() + " not used yet"
 			}
 			vals[key] = r
 			continue
@@ -91,17 +103,26 @@ func readValues(ctx context.Context, q Querier, cands []Candidate) (map[string]r
 	return vals, nil
 }
 
+// seqValue is a sequence's last value (nil when never used) and whether
+// the current user may read it at all.
+type seqValue struct {
+	value    *int64
+	readable bool
+}
+
 // readSequences reads every sequence's last_value in one query; it is NULL
-// for a sequence never used or one the current user may not read.
-func readSequences(ctx context.Context, q Querier) (map[catalog.QName]*int64, error) {
-	rows, err := q.Query(ctx, "/* pgwiden audit */ SELECT schemaname, sequencename, last_value FROM pg_catalog.pg_sequences")
+// for a sequence never used or one the current user may not read, which
+// the privilege check tells apart.
+func readSequences(ctx context.Context, q Querier) (map[catalog.QName]seqValue, error) {
+	rows, err := q.Query(ctx, `/* pgwiden audit */ SELECT schemaname, sequencename, last_value,
+		has_sequence_privilege(format('%I.%I', schemaname, sequencename), 'SELECT,USAGE') FROM pg_catalog.pg_sequences`)
 	if err != nil {
 		return nil, fmt.Errorf("read pg_sequences: %w", err)
 	}
-	out := map[catalog.QName]*int64{}
+	out := map[catalog.QName]seqValue{}
 	var n catalog.QName
-	var v *int64
-	_, err = pgx.ForEachRow(rows, []any{&n.Schema, &n.Name, &v}, func() error {
+	var v seqValue
+	_, err = pgx.ForEachRow(rows, []any{&n.Schema, &n.Name, &v.value, &v.readable}, func() error {
 		out[n] = v
 		return nil
 	})
@@ -120,7 +141,7 @@ func readMax(ctx context.Context, q Querier, t catalog.QName, col string) (readi
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "42501" {
 		// insufficient_privilege: report the column, but as unknown.
-		return reading{note: "unknown (no SELECT privilege on " + t.String() + ")"}, nil
+		return reading{note: "unknown (no SELECT privilege on " + t.String() + ")", unknown: true}, nil
 	}
 	if err != nil {
 		return reading{}, fmt.Errorf("read max(%s) of %s: %w", col, t.String(), err)

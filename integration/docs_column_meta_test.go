@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"flag"
 	"os"
 	"os/exec"
 	"regexp"
@@ -11,8 +10,6 @@ import (
 
 	"github.com/pgwiden/pgwiden/integration/pgtest"
 )
-
-var updateDocs = flag.Bool("update-docs", false, "rewrite the samples of docs/column-metadata.md from a real run")
 
 const columnMetaDoc = "../docs/column-metadata.md"
 

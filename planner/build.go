@@ -122,6 +122,7 @@ func (b *builder) check() {
 	}
 	b.views = b.finds.checkViews(b.snap, b.in, b.snap.Superuser)
 	b.finds.checkWiderRefs(b.snap, tables)
+	b.warnRunways()
 	// No catalog shows which sessions hold prepared statements, and the
 	// swap breaks every one that returns a widened column, once.
 	b.finds.warn("prepared-statements", b.plan.Target.String(),

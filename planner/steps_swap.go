@@ -42,6 +42,7 @@ func (b *builder) swapSQL(d direction) (string, error) {
 		b.swapColumns(&s, w, d)
 		b.recreateColumnTriggers(&s, w)
 	}
+	b.restoreRunways(&s, d)
 	for _, w := range b.work {
 		b.swapIndexes(&s, w, d)
 		for _, con := range b.closureConstraints(w) {
@@ -229,19 +230,20 @@ func (b *builder) moveIdentity(s *stmts, t catalog.QName, c *catalog.Column, d d
 	if c.Identity == "a" {
 		kind = "ALWAYS"
 	}
-	opts := fmt.Sprintf("SEQUENCE NAME %s START WITH %d INCREMENT BY %d MINVALUE %d CACHE %d", seq.Name.Quoted(), seq.Start, seq.Increment, seq.Min, max(seq.Cache, 1))
-	if seq.Cycle {
-		opts += " CYCLE"
-	}
+	opts := identityOptions(seq)
 	old := catalog.Ident(d.retire(c.Name))
+	runway := ""
+	if d == forward {
+		runway = identityRunwaySQL(seq.Name, t, c.Name)
+	}
 	s.add("DO %s", dollarQuote(fmt.Sprintf(`DECLARE v bigint;
 BEGIN
-  SELECT CASE WHEN is_called THEN last_value + %d ELSE last_value END INTO v FROM %s;
+  SELECT CASE WHEN is_called THEN last_value + %d ELSE last_value END INTO v FROM %s;%s
   ALTER TABLE %s ALTER COLUMN %s DROP IDENTITY;
   ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT;
   ALTER TABLE %s ALTER COLUMN %s ADD GENERATED %s AS IDENTITY (%s);
   PERFORM setval('%s', v, false);
-END`, seq.Increment, seq.Name.Quoted(), t.Quoted(), old, t.Quoted(), catalog.Ident(c.Name),
+END`, seq.Increment, seq.Name.Quoted(), runway, t.Quoted(), old, t.Quoted(), catalog.Ident(c.Name),
 		t.Quoted(), catalog.Ident(c.Name), kind, opts, sqlQuoteInner(seq.Name.Quoted()))))
 }
 

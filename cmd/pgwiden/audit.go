@@ -17,10 +17,16 @@ func auditCommand() *cli.Command {
 		Usage: "read-only scan for int2/int4 keys and sequences running out of range",
 		Description: "Lists every smallint/integer key column, column fed by a sequence, int4 foreign key to a bigint key\n" +
 			"and sequence stopping at or below 2^31-1, with its limit, current value and the fraction used, most\n" +
-			"urgent first. Exits 3 when any is above --threshold, so it can run from cron or a monitoring check.\n" +
+			"urgent first (by start-by date: exhaustion minus the migration's estimated duration). Exits 3 when any\n" +
+			"is above --threshold or on a runway, 6 when none is but some could not be read (no privilege), so it can\n" +
+			"run from cron or a monitoring check (--format prometheus --out FILE: docs/monitoring.md).\n" +
 			"It writes nothing, except pgwiden.audit_history with --record.",
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON (format: see README)"},
+			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON (format: see README); same as --format json"},
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json, or prometheus (text exposition format, for node_exporter's textfile collector)"},
+			&cli.StringFlag{Name: "out", Usage: "with --format prometheus: write the metrics to this file atomically (temporary file and rename) instead of stdout"},
+			&cli.Float64Flag{Name: "rate", Usage: "rows/s a migration copies, for the start-by dates (default: the last backfill recorded in this database, else " +
+				fmt.Sprint(audit.DefaultPace.RowsPerSecond) + ")"},
 			&cli.Float64Flag{Name: "threshold", Value: audit.DefaultThreshold,
 				Usage: "exit 3 when something uses more than this fraction of its range (0 < t <= 1)"},
 			&cli.DurationFlag{Name: "sample", Usage: "read the values twice, this long apart, to measure growth (e.g. 30s)"},
@@ -44,7 +50,33 @@ func checkAuditFlags(c *cli.Context) error {
 	if d := c.Duration("sample"); d < 0 {
 		return usageError("--sample %s: give a positive duration such as 30s, or leave it out", d)
 	}
+	if r := c.Float64("rate"); c.IsSet("rate") && !(r > 0) {
+		return usageError("--rate %v: give the rows per second a backfill copies, e.g. 5000 (pgwiden rehearse measures it)", r)
+	}
+	format, err := auditFormat(c)
+	if err != nil {
+		return err
+	}
+	if c.String("out") != "" && format != "prometheus" {
+		return usageError("--out is for --format prometheus (a file for node_exporter's textfile collector); redirect other formats")
+	}
 	return nil
+}
+
+// auditFormat reads --format, with --json as its older spelling.
+func auditFormat(c *cli.Context) (string, error) {
+	f := c.String("format")
+	if c.Bool("json") {
+		if c.IsSet("format") && f != "json" {
+			return "", usageError("--json and --format %s: give one of them", f)
+		}
+		f = "json"
+	}
+	switch f {
+	case "text", "json", "prometheus":
+		return f, nil
+	}
+	return "", usageError("--format %q: use text, json or prometheus", f)
 }
 
 func runAudit(ctx context.Context, e *env, c *cli.Context) error {
@@ -61,12 +93,10 @@ func runAudit(ctx context.Context, e *env, c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	rep.Pace = auditPace(ctx, e, c)
+	audit.ApplyStartBy(rep.Findings, snap, rep.Pace)
 	audit.Sort(rep.Findings)
-	write := audit.WriteText
-	if c.Bool("json") {
-		write = audit.WriteJSON
-	}
-	if err := write(e.stdout, rep); err != nil {
+	if err := writeAudit(e, c, rep); err != nil {
 		return err
 	}
 	if c.Bool("record") {
@@ -76,10 +106,45 @@ func runAudit(ctx context.Context, e *env, c *cli.Context) error {
 		}
 		e.log.Debug().Int("rows", n).Str("table", audit.HistoryTable.String()).Msg("audit recorded")
 	}
-	if rep.Above() > 0 {
+	switch {
+	case rep.Above() > 0:
 		return &exitError{code: exitAtRisk}
+	case rep.Unknown() > 0:
+		return &exitError{code: exitUnknown}
 	}
 	return nil
+}
+
+// auditPace is --rate, else the last backfill recorded in the database,
+// else the default.
+func auditPace(ctx context.Context, e *env, c *cli.Context) audit.Pace {
+	if c.IsSet("rate") {
+		return audit.Pace{RowsPerSecond: c.Float64("rate"), From: "--rate"}
+	}
+	p, ok, err := audit.RecordedPace(ctx, e.pool)
+	if err != nil {
+		// A monitoring check must not fail on pgwiden's own state (a newer
+		// schema, a role that may not read it): the default will do.
+		e.log.Warn().Err(err).Msg("audit: no recorded backfill pace, using the default")
+	}
+	if err != nil || !ok {
+		p = audit.DefaultPace
+	}
+	return p
+}
+
+// writeAudit writes the report in the chosen format, to stdout or --out.
+func writeAudit(e *env, c *cli.Context, rep *audit.Report) error {
+	format, _ := auditFormat(c) // checked before connecting
+	switch {
+	case format == "prometheus" && c.String("out") != "":
+		return audit.WritePrometheusFile(c.String("out"), rep)
+	case format == "prometheus":
+		return audit.WritePrometheus(e.stdout, rep)
+	case format == "json":
+		return audit.WriteJSON(e.stdout, rep)
+	}
+	return audit.WriteText(e.stdout, rep)
 }
 
 // sampleAudit reads the values twice, d apart, and takes the growth

@@ -9,6 +9,7 @@ import (
 	"github.com/pgwiden/pgwiden/internal/pgerr"
 	"github.com/pgwiden/pgwiden/migrator"
 	"github.com/pgwiden/pgwiden/planner"
+	"github.com/pgwiden/pgwiden/runway"
 	"github.com/pgwiden/pgwiden/state"
 )
 
@@ -17,9 +18,10 @@ const (
 	exitOK       = 0
 	exitFailure  = 1 // the database or the environment failed
 	exitUsage    = 2 // bad input: unknown object, wrong type, bad flag, a phase run out of order
-	exitAtRisk   = 3 // audit: something is above --threshold
-	exitBlocked  = 4 // plan, prepare: the migration has blockers to fix first
+	exitAtRisk   = 3 // audit: something is above --threshold or on a runway (wins over 6)
+	exitBlocked  = 4 // plan, prepare: the migration has blockers to fix first; runway: refused (nothing changed)
 	exitBusy     = 5 // another pgwiden process holds the migration's lock
+	exitUnknown  = 6 // audit: nothing above --threshold, but some values could not be read (no privilege)
 	exitInternal = 70
 )
 
@@ -68,13 +70,14 @@ func exitCode(err error) int {
 		po *migrator.PhaseOrderError
 		be *migrator.BlockerError
 		bu *state.BusyError
+		rf *runway.RefusedError
 	)
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.As(err, &te), errors.As(err, &po):
 		return exitUsage
-	case errors.As(err, &be):
+	case errors.As(err, &be), errors.As(err, &rf):
 		return exitBlocked
 	case errors.As(err, &bu):
 		return exitBusy

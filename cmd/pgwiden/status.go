@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/pgwiden/pgwiden/migrator"
+	"github.com/pgwiden/pgwiden/runway"
 	"github.com/pgwiden/pgwiden/state"
 )
 
@@ -44,10 +45,14 @@ func runStatus(ctx context.Context, e *env, c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	runways, err := readRunways(ctx, e, all)
+	if err != nil {
+		return err
+	}
 	if c.Bool("json") {
-		err = encodeJSON(e.stdout, statusJSON(all))
+		err = encodeJSON(e.stdout, statusJSON(all, runways))
 	} else {
-		err = writeStatus(e.stdout, all)
+		err = writeStatus(e.stdout, all, runways)
 	}
 	if err != nil {
 		return fmt.Errorf("print status: %w", err)
@@ -80,6 +85,9 @@ type migrationJSON struct {
 	Throttled string     `json:"throttled"`
 	Holder    *holder    `json:"holder"`
 	Tasks     []taskJSON `json:"tasks"`
+	// Runway is the emergency runway the target's sequence is on (pgwiden
+	// runway), null when none; read for unfinished migrations only.
+	Runway *runway.Status `json:"runway"`
 }
 
 type holder struct {
@@ -103,13 +111,14 @@ type taskJSON struct {
 	UpdatedAt    *time.Time `json:"updated_at"`
 }
 
-func statusJSON(all []migrator.Status) statusDoc {
+func statusJSON(all []migrator.Status, runways map[int64]*runway.Status) statusDoc {
 	doc := statusDoc{FormatVersion: statusFormatVersion, Migrations: []migrationJSON{}}
 	for _, s := range all {
 		j := s.Job
 		m := migrationJSON{ID: j.ID, Target: j.Target.String(), Schema: j.Target.Table.Schema, Table: j.Target.Table.Name,
 			Column: j.Target.Column, Phase: string(j.Phase), CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
-			LastError: j.LastError, Paused: j.Paused, MaxRate: j.MaxRate, Throttled: throttledNow(s), Tasks: []taskJSON{}}
+			LastError: j.LastError, Paused: j.Paused, MaxRate: j.MaxRate, Throttled: throttledNow(s), Tasks: []taskJSON{},
+			Runway: runways[j.ID]}
 		if h := s.Holder; h != nil {
 			m.Holder = &holder{PID: h.PID, ApplicationName: h.ApplicationName, ClientAddr: h.ClientAddr, ClientHostname: h.ClientHostname}
 			if !h.Since.IsZero() {
@@ -138,7 +147,7 @@ func statusJSON(all []migrator.Status) statusDoc {
 }
 
 // writeStatus prints the migrations as a table, then each one's tasks.
-func writeStatus(w io.Writer, all []migrator.Status) error {
+func writeStatus(w io.Writer, all []migrator.Status, runways map[int64]*runway.Status) error {
 	if len(all) == 0 {
 		_, err := fmt.Fprintln(w, "no migrations")
 		return err
@@ -155,6 +164,9 @@ func writeStatus(w io.Writer, all []migrator.Status) error {
 	}
 	for _, s := range all {
 		control := throttleLines(s)
+		if r := runways[s.Job.ID]; r != nil {
+			control = append(control, runwayLine(r))
+		}
 		if len(s.Tasks) == 0 && len(control) == 0 {
 			continue
 		}
