@@ -43,7 +43,7 @@ func scenes() []scene {
 			" SELECT setval('tags_id_seq', nextval('tags_id_seq') + 10000000)"},
 		{Sample: "audit-history", Args: []string{"audit"}, Exit: 3},
 		{Sample: "plan-help", Args: []string{"plan", "--help"}},
-		{Sample: "plan-tags", Args: cmd("plan", tagsID)},
+		{Sample: "plan-tags", Args: cmd("plan", tagsID), Keep: 174},
 		{Sample: "plan-not-found", Args: []string{"plan", "--table", "Tags", "--column", "id"}, Exit: 2},
 		{Sample: "prepare-dry-run", Args: cmd("prepare", tagsID, "--dry-run")},
 
