@@ -130,7 +130,7 @@ func (r *runner) runPgwiden(ctx context.Context, s scene) (string, int, error) {
 	}
 	err := c.Run()
 	var exitErr *exec.ExitError
-	if err != nil && !(errors.As(err, &exitErr) && exitErr.Exited()) {
+	if err != nil && (!errors.As(err, &exitErr) || !exitErr.Exited()) {
 		return "", 0, fmt.Errorf("run %s: %w", r.pgwiden, err)
 	}
 	code := 0
