@@ -37,14 +37,14 @@ bench: pg-bin
 demo: pg-bin build
 	$(GO) run ./cmd/pgwiden-demo
 
-# lint is what CI checks besides the tests; each part also runs alone
-# (`make golangci-lint` re-runs only the linters, with their cache warm).
 # docs-samples rewrites the sample output in README.md and docs/*.md, and
 # the import graph of docs/architecture.md, from a real run of bin/pgwiden
 # on a throwaway server (cmd/pgwiden-docs). Review the diff.
 docs-samples: pg-bin build
 	$(GO) run ./cmd/pgwiden-docs README.md docs/*.md
 
+# lint is what CI checks besides the tests; each part also runs alone
+# (`make golangci-lint` re-runs only the linters, with their cache warm).
 lint: vet fmt-check tidy-check golangci-lint
 
 golangci-lint: $(GOLANGCI_LINT)
