@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 )
 
@@ -36,7 +37,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pgwiden-docs: import graph: %v\n", err)
 		return 1
 	}
-	r := &runner{pgwiden: *bin, sqlDir: *sqlDir, log: stderr}
+	// Absolute: every command runs in the run's own working directory.
+	pgwiden, err := filepath.Abs(*bin)
+	if err != nil {
+		fmt.Fprintf(stderr, "pgwiden-docs: %s: %v\n", *bin, err)
+		return 1
+	}
+	r := &runner{pgwiden: pgwiden, sqlDir: *sqlDir, log: stderr}
 	outputs, err := r.samples(ctx)
 	if err == nil {
 		outputs[graphBlock] = graph

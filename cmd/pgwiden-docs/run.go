@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -28,6 +30,35 @@ type runner struct {
 
 	dsn  string
 	conn *pgx.Conn
+
+	workDir string      // where every command runs: its postpone files
+	bg      *background // the command running in the background, if any
+}
+
+// background is a command started by a Background scene.
+type background struct {
+	scene scene
+	cmd   *exec.Cmd
+	out   *syncBuffer
+	done  chan error
+}
+
+// syncBuffer is the output of a command that runs while the run reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // samples starts a server, runs every scene and returns each sample's
@@ -46,6 +77,11 @@ func (r *runner) samples(ctx context.Context) (outputs map[string]string, err er
 		return nil, err
 	}
 	defer r.conn.Close(context.WithoutCancel(ctx))
+	if r.workDir, err = os.MkdirTemp("", "pgwiden-docs-"); err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(r.workDir)
+	defer r.stopBackground()
 	outputs = map[string]string{}
 	for _, s := range scenes() {
 		if err := r.play(ctx, s, outputs); err != nil {
@@ -94,8 +130,17 @@ func (r *runner) exec(ctx context.Context, sql string) error {
 
 // play runs one scene and keeps its block when it has one.
 func (r *runner) play(ctx context.Context, s scene, outputs map[string]string) error {
-	if s.SQL != "" {
+	switch {
+	case s.SQL != "":
 		return r.exec(ctx, s.SQL)
+	case s.Touch != "":
+		return os.WriteFile(filepath.Join(r.workDir, s.Touch), nil, 0o600)
+	case s.Remove != "":
+		return os.Remove(filepath.Join(r.workDir, s.Remove))
+	case s.Background:
+		return r.startBackground(ctx, s)
+	case s.Join:
+		return r.join(ctx, outputs)
 	}
 	fmt.Fprintf(r.log, "pgwiden-docs: %s\n", strings.TrimPrefix(commandLine(s), "$ "))
 	out, code, err := r.runPgwiden(ctx, s)
@@ -111,6 +156,78 @@ func (r *runner) play(ctx context.Context, s scene, outputs map[string]string) e
 	return nil
 }
 
+// command is the scene's pgwiden command, run in the working directory
+// with the --dsn and --log-format the docs leave out.
+func (r *runner) command(ctx context.Context, s scene) *exec.Cmd {
+	args := append([]string{"--dsn", r.dsn, "--log-format", "console"}, s.Args...)
+	if len(s.Args) > 0 && s.Args[0] == "--help" {
+		args = s.Args
+	}
+	c := exec.CommandContext(ctx, r.pgwiden, args...)
+	c.Dir = r.workDir
+	return c
+}
+
+// startBackground starts a Background scene's command and returns once its
+// output contains the scene's Until, or fails after a minute.
+func (r *runner) startBackground(ctx context.Context, s scene) error {
+	fmt.Fprintf(r.log, "pgwiden-docs: %s &\n", strings.TrimPrefix(commandLine(s), "$ "))
+	bg := &background{scene: s, cmd: r.command(ctx, s), out: &syncBuffer{}, done: make(chan error, 1)}
+	bg.cmd.Stdout, bg.cmd.Stderr = bg.out, bg.out
+	if err := bg.cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", r.pgwiden, err)
+	}
+	r.bg = bg
+	go func() { bg.done <- bg.cmd.Wait() }()
+	deadline := time.After(time.Minute)
+	for !strings.Contains(bg.out.String(), s.Until) {
+		select {
+		case err := <-bg.done:
+			bg.done <- err
+			return fmt.Errorf("%s ended (%v) before printing %q; its output:\n%s", commandLine(s), err, s.Until, bg.out.String())
+		case <-deadline:
+			return fmt.Errorf("%s: waited a minute for %q; its output so far:\n%s", commandLine(s), s.Until, bg.out.String())
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// join waits for the background command, checks its exit status and keeps
+// its output as its scene's sample.
+func (r *runner) join(ctx context.Context, outputs map[string]string) error {
+	bg := r.bg
+	if bg == nil {
+		return errors.New("scenes.go: a Join scene with no Background scene before it")
+	}
+	var err error
+	select {
+	case err = <-bg.done:
+	case <-time.After(2 * time.Minute):
+		return fmt.Errorf("%s: still running after two minutes", commandLine(bg.scene))
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	r.bg = nil
+	code := bg.cmd.ProcessState.ExitCode()
+	if code != bg.scene.Exit {
+		return fmt.Errorf("%s: exit status %d (%v), want %d; its output:\n%s", commandLine(bg.scene), code, err, bg.scene.Exit, bg.out.String())
+	}
+	outputs[bg.scene.Sample] = render(bg.scene, ansi.ReplaceAllString(bg.out.String(), ""))
+	return nil
+}
+
+// stopBackground kills a background command the run left behind (after a
+// failure), so that the server can stop.
+func (r *runner) stopBackground() {
+	if r.bg != nil {
+		_ = r.bg.cmd.Process.Kill()
+		<-r.bg.done
+	}
+}
+
 // ansi matches the colour codes of zerolog's console writer.
 var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
@@ -118,11 +235,7 @@ var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
 // and returns what it printed (stdout and stderr interleaved, or stdout
 // alone for a Stdout scene) and its exit status.
 func (r *runner) runPgwiden(ctx context.Context, s scene) (string, int, error) {
-	args := append([]string{"--dsn", r.dsn, "--log-format", "console"}, s.Args...)
-	if len(s.Args) > 0 && s.Args[0] == "--help" {
-		args = s.Args
-	}
-	c := exec.CommandContext(ctx, r.pgwiden, args...)
+	c := r.command(ctx, s)
 	var out, errOut bytes.Buffer
 	c.Stdout, c.Stderr = &out, &out
 	if s.Stdout {

@@ -17,6 +17,15 @@ type scene struct {
 	// Stdout shows only stdout, as Markdown (rehearse's report); the
 	// default is stdout and stderr interleaved, as a terminal shows them.
 	Stdout bool
+	// Background starts the command and goes on to the next scene once its
+	// output contains Until; a later Join scene waits for it to end and
+	// checks its Exit. One command runs in the background at a time.
+	Background bool
+	Until      string
+	Join       bool
+	// Touch and Remove create and delete a file in the run's working
+	// directory, where every command runs (a --postpone-file).
+	Touch, Remove string
 }
 
 var (
@@ -62,7 +71,20 @@ func scenes() []scene {
 		{Sample: "throttle-clear", Args: cmd("throttle", tagsID, "--max-rate", "0")},
 		{Args: cmd("backfill", tagsID)},
 		{Sample: "cutover-dry-run", Args: cmd("cutover", tagsID, "--dry-run"), Keep: 40},
-		{Args: cmd("cutover", tagsID)},
+		// A cutover that waits for its postpone file holds the migration:
+		// a second process is refused, and status names the holder. When
+		// the file goes, a transaction that has read tags keeps the swap
+		// from its locks until it gives up; run again, it swaps.
+		{Touch: "hold-swap"},
+		{Sample: "cutover-postponed", Args: cmd("cutover", tagsID, "--postpone-file", "hold-swap", "--lock-timeout", "500ms", "--max-attempts", "3"),
+			Background: true, Until: "swap postponed", Exit: 1},
+		{Sample: "busy", Args: cmd("backfill", tagsID), Exit: 5},
+		{Sample: "status-running", Args: []string{"status"}},
+		{SQL: "BEGIN; SELECT count(*) FROM tags"},
+		{Remove: "hold-swap"},
+		{Join: true},
+		{SQL: "COMMIT"},
+		{Sample: "cutover-resumed", Args: cmd("cutover", tagsID)},
 		{Sample: "rollback-dry-run", Args: cmd("rollback", tagsID, "--dry-run"), Keep: 30},
 		{SQL: "INSERT INTO tags (id, name) VALUES (3000000000, 'beyond int4')"},
 		{Sample: "rollback-refused", Args: cmd("rollback", tagsID), Exit: 1},
