@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -35,30 +34,22 @@ type runner struct {
 	bg      *background // the command running in the background, if any
 }
 
-// background is a command started by a Background scene.
+// background is a command started by a Background scene. Its output goes
+// to a file, which the run reads while the command writes it.
 type background struct {
 	scene scene
 	cmd   *exec.Cmd
-	out   *syncBuffer
+	out   string // the output file
 	done  chan error
 }
 
-// syncBuffer is the output of a command that runs while the run reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+// output is what the background command has printed so far.
+func (bg *background) output() string {
+	b, err := os.ReadFile(bg.out)
+	if err != nil {
+		return fmt.Sprintf("(its output file: %v)", err)
+	}
+	return string(b)
 }
 
 // samples starts a server, runs every scene and returns each sample's
@@ -172,21 +163,26 @@ func (r *runner) command(ctx context.Context, s scene) *exec.Cmd {
 // output contains the scene's Until, or fails after a minute.
 func (r *runner) startBackground(ctx context.Context, s scene) error {
 	fmt.Fprintf(r.log, "pgwiden-docs: %s &\n", strings.TrimPrefix(commandLine(s), "$ "))
-	bg := &background{scene: s, cmd: r.command(ctx, s), out: &syncBuffer{}, done: make(chan error, 1)}
-	bg.cmd.Stdout, bg.cmd.Stderr = bg.out, bg.out
+	bg := &background{scene: s, cmd: r.command(ctx, s), out: filepath.Join(r.workDir, "background.out"), done: make(chan error, 1)}
+	f, err := os.Create(bg.out)
+	if err != nil {
+		return err
+	}
+	defer f.Close() // the child has its own descriptor
+	bg.cmd.Stdout, bg.cmd.Stderr = f, f
 	if err := bg.cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", r.pgwiden, err)
 	}
 	r.bg = bg
 	go func() { bg.done <- bg.cmd.Wait() }()
 	deadline := time.After(time.Minute)
-	for !strings.Contains(bg.out.String(), s.Until) {
+	for !strings.Contains(bg.output(), s.Until) {
 		select {
 		case err := <-bg.done:
 			bg.done <- err
-			return fmt.Errorf("%s ended (%v) before printing %q; its output:\n%s", commandLine(s), err, s.Until, bg.out.String())
+			return fmt.Errorf("%s ended before printing %q: %w; its output:\n%s", commandLine(s), s.Until, err, bg.output())
 		case <-deadline:
-			return fmt.Errorf("%s: waited a minute for %q; its output so far:\n%s", commandLine(s), s.Until, bg.out.String())
+			return fmt.Errorf("%s: waited a minute for %q; its output so far:\n%s", commandLine(s), s.Until, bg.output())
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
@@ -213,9 +209,9 @@ func (r *runner) join(ctx context.Context, outputs map[string]string) error {
 	r.bg = nil
 	code := bg.cmd.ProcessState.ExitCode()
 	if code != bg.scene.Exit {
-		return fmt.Errorf("%s: exit status %d (%v), want %d; its output:\n%s", commandLine(bg.scene), code, err, bg.scene.Exit, bg.out.String())
+		return fmt.Errorf("%s: exit status %d, want %d (%w); its output:\n%s", commandLine(bg.scene), code, bg.scene.Exit, err, bg.output())
 	}
-	outputs[bg.scene.Sample] = render(bg.scene, ansi.ReplaceAllString(bg.out.String(), ""))
+	outputs[bg.scene.Sample] = render(bg.scene, ansi.ReplaceAllString(bg.output(), ""))
 	return nil
 }
 
@@ -224,7 +220,9 @@ func (r *runner) join(ctx context.Context, outputs map[string]string) error {
 func (r *runner) stopBackground() {
 	if r.bg != nil {
 		_ = r.bg.cmd.Process.Kill()
-		<-r.bg.done
+		if err := <-r.bg.done; err != nil {
+			fmt.Fprintf(r.log, "pgwiden-docs: stopped %s: %v\n", commandLine(r.bg.scene), err)
+		}
 	}
 }
 
