@@ -49,7 +49,7 @@ func (bg *background) output() string {
 	if err != nil {
 		return fmt.Sprintf("(its output file: %v)", err)
 	}
-	return string(b)
+	return ansi.ReplaceAllString(string(b), "")
 }
 
 // samples starts a server, runs every scene and returns each sample's
@@ -132,6 +132,11 @@ func (r *runner) play(ctx context.Context, s scene, outputs map[string]string) e
 		return r.startBackground(ctx, s)
 	case s.Join:
 		return r.join(ctx, outputs)
+	case s.Interrupt:
+		if r.bg == nil {
+			return errors.New("scenes.go: an Interrupt scene with no Background scene before it")
+		}
+		return r.bg.cmd.Process.Signal(os.Interrupt)
 	}
 	fmt.Fprintf(r.log, "pgwiden-docs: %s\n", strings.TrimPrefix(commandLine(s), "$ "))
 	out, code, err := r.runPgwiden(ctx, s)
@@ -180,7 +185,8 @@ func (r *runner) startBackground(ctx context.Context, s scene) error {
 		select {
 		case err := <-bg.done:
 			bg.done <- err
-			return fmt.Errorf("%s ended before printing %q: %w; its output:\n%s", commandLine(s), s.Until, err, bg.output())
+			return fmt.Errorf("%s ended (exit status %d) before printing %q; its output:\n%s",
+				commandLine(s), bg.cmd.ProcessState.ExitCode(), s.Until, bg.output())
 		case <-deadline:
 			return fmt.Errorf("%s: waited a minute for %q; its output so far:\n%s", commandLine(s), s.Until, bg.output())
 		case <-ctx.Done():
@@ -211,7 +217,7 @@ func (r *runner) join(ctx context.Context, outputs map[string]string) error {
 	if code != bg.scene.Exit {
 		return fmt.Errorf("%s: exit status %d, want %d (%w); its output:\n%s", commandLine(bg.scene), code, bg.scene.Exit, err, bg.output())
 	}
-	outputs[bg.scene.Sample] = render(bg.scene, ansi.ReplaceAllString(bg.output(), ""))
+	outputs[bg.scene.Sample] = render(bg.scene, bg.output())
 	return nil
 }
 

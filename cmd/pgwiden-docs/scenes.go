@@ -23,6 +23,8 @@ type scene struct {
 	Background bool
 	Until      string
 	Join       bool
+	// Interrupt sends SIGINT, what Ctrl-C sends, to the background command.
+	Interrupt bool
 	// Touch and Remove create and delete a file in the run's working
 	// directory, where every command runs (a --postpone-file).
 	Touch, Remove string
@@ -69,8 +71,21 @@ func scenes() []scene {
 		{Sample: "resume", Args: cmd("resume", tagsID)},
 		{Sample: "status-throttled", Args: []string{"status"}},
 		{Sample: "throttle-clear", Args: cmd("throttle", tagsID, "--max-rate", "0")},
-		{Args: cmd("backfill", tagsID)},
+		// A backfill stopped with Ctrl-C, then resumed.
+		{Sample: "backfill-interrupted", Args: cmd("backfill", tagsID, "--max-rate", "1000", "--progress-interval", "1s"),
+			Background: true, Until: "step=backfill/copy/public.taggings", Exit: 1},
+		{Interrupt: true},
+		{Join: true},
+		{Sample: "status-interrupted", Args: []string{"status"}},
+		{Sample: "backfill-resumed", Args: cmd("backfill", tagsID)},
 		{Sample: "cutover-dry-run", Args: cmd("cutover", tagsID, "--dry-run"), Keep: 40},
+		// A write that bypasses the sync trigger: the verification finds
+		// it, and the backfill copies it again.
+		{SQL: "SET session_replication_role = replica;" +
+			" UPDATE taggings SET tag_id = (SELECT max(id) FROM tags) WHERE id = (SELECT min(id) FROM taggings);" +
+			" RESET session_replication_role"},
+		{Sample: "cutover-verify-failed", Args: cmd("cutover", tagsID), Exit: 1},
+		{Sample: "backfill-recopy", Args: cmd("backfill", tagsID)},
 		// A cutover that waits for its postpone file holds the migration:
 		// a second process is refused, and status names the holder. When
 		// the file goes, a transaction that has read tags keeps the swap
