@@ -6,7 +6,7 @@ GO ?= go
 GO_FILES = $(shell find . -name '*.go' -not -path './.git/*' -not -path '*/testdata/*' -not -path './vendor/*')
 
 .DEFAULT_GOAL := build
-.PHONY: build test pg-bin bench demo docs-samples lint golangci-lint tidy-check vet fmt-check fmt
+.PHONY: build test pg-bin bench demo docs-samples docs-graph lint golangci-lint tidy-check vet fmt-check fmt
 
 # golangci-lint is pinned and installed once into a cache outside the
 # repository (per version, so a bump installs the new one beside it).
@@ -42,6 +42,11 @@ demo: pg-bin build
 # on a throwaway server (cmd/pgwiden-docs). Review the diff.
 docs-samples: pg-bin build
 	$(GO) run ./cmd/pgwiden-docs README.md docs/*.md
+
+# docs-graph rewrites only the import graph (no server): after a package
+# is added or an import changes.
+docs-graph:
+	$(GO) run ./cmd/pgwiden-docs -graph-only docs/architecture.md
 
 # lint is what CI checks besides the tests; each part also runs alone
 # (`make golangci-lint` re-runs only the linters, with their cache warm).

@@ -54,7 +54,7 @@ func TestBlocksMatchScenes(t *testing.T) {
 			where := fmt.Sprintf("%s:%d", path, b.Line)
 			if b.Name == graphBlock {
 				if got := strings.Join(b.Lines, "\n") + "\n"; got != graph {
-					t.Errorf("%s: the import graph is stale; run make docs-samples. Now:\n%s", where, graph)
+					t.Errorf("%s: the import graph is stale; run make docs-graph (or make docs-samples). Now:\n%s", where, graph)
 				}
 				continue
 			}
