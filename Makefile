@@ -6,7 +6,13 @@ GO ?= go
 GO_FILES = $(shell find . -name '*.go' -not -path './.git/*' -not -path '*/testdata/*' -not -path './vendor/*')
 
 .DEFAULT_GOAL := build
-.PHONY: build test pg-bin bench demo lint vet fmt-check fmt
+.PHONY: build test pg-bin bench demo docs-samples docs-graph lint golangci-lint tidy-check vet fmt-check fmt
+
+# golangci-lint is pinned and installed once into a cache outside the
+# repository (per version, so a bump installs the new one beside it).
+GOLANGCI_LINT_VERSION = v2.15.0
+TOOLS_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/pgwiden-tools
+GOLANGCI_LINT = $(TOOLS_DIR)/golangci-lint-$(GOLANGCI_LINT_VERSION)/golangci-lint
 
 build:
 	$(GO) build -o bin/pgwiden ./cmd/pgwiden
@@ -31,7 +37,30 @@ bench: pg-bin
 demo: pg-bin build
 	$(GO) run ./cmd/pgwiden-demo
 
-lint: vet fmt-check
+# docs-samples rewrites the sample output in README.md and docs/*.md, and
+# the import graph of docs/architecture.md, from a real run of bin/pgwiden
+# on a throwaway server (cmd/pgwiden-docs). Review the diff.
+docs-samples: pg-bin build
+	$(GO) run ./cmd/pgwiden-docs README.md docs/*.md
+
+# docs-graph rewrites only the import graph (no server): after a package
+# is added or an import changes.
+docs-graph:
+	$(GO) run ./cmd/pgwiden-docs -graph-only docs/architecture.md
+
+# lint is what CI checks besides the tests; each part also runs alone
+# (`make golangci-lint` re-runs only the linters, with their cache warm).
+lint: vet fmt-check tidy-check golangci-lint
+
+golangci-lint: $(GOLANGCI_LINT)
+	$(GOLANGCI_LINT) run ./...
+
+$(GOLANGCI_LINT):
+	GOBIN=$(dir $@) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
+# go.mod and go.sum must be what `go mod tidy` makes of them.
+tidy-check:
+	@$(GO) mod tidy -diff || { echo "run go mod tidy"; exit 1; }
 
 vet:
 	$(GO) vet ./...

@@ -47,7 +47,7 @@ func ReadHistory(ctx context.Context, q Querier, since time.Time) (History, erro
 		return h, nil
 	}
 	sql := "/* pgwiden audit */ SELECT object, " + catalog.Ident("limit") + ", taken_at, value FROM " + HistoryTable.Quoted() +
-		" WHERE taken_at >= $1 ORDER BY taken_at" //nolint:gosec // names quoted by catalog
+		" WHERE taken_at >= $1 ORDER BY taken_at" // names quoted by catalog
 	rows, err := q.Query(ctx, sql, since)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", HistoryTable, err)
@@ -81,7 +81,7 @@ func Record(ctx context.Context, db Beginner, fs []Finding) (int, error) {
 			return err
 		}
 		sql := "/* pgwiden audit */ INSERT INTO " + HistoryTable.Quoted() + " (object, kind, value, " + catalog.Ident("limit") + ")" +
-			" SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])" //nolint:gosec // names quoted by catalog
+			" SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])" // names quoted by catalog
 		if _, err := tx.Exec(ctx, sql, objects, kinds, values, limits); err != nil {
 			return fmt.Errorf("insert into %s: %w", HistoryTable, err)
 		}

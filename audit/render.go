@@ -11,8 +11,9 @@ import (
 	"time"
 )
 
-// JSON output of `pgwiden audit --json` (FormatVersion 1). Keys are stable;
-// a key is never dropped, unknown values are null. New keys may be added.
+// FormatVersion is the version of the JSON output of `pgwiden audit --json`
+// described here. Keys are stable; a key is never dropped, unknown values
+// are null. New keys may be added.
 //
 //	{
 //	  "findings": [                      // most urgent first; every audited object, also those below the threshold

@@ -321,7 +321,7 @@ func startBenchLoad(ctx context.Context, b *testing.B, dsn string, scale int, na
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
-			defer conn.Close(context.Background()) //nolint:errcheck // the load is over
+			defer conn.Close(context.Background()) // the load is over
 			l.work(ctx, conn, rand.New(rand.NewPCG(uint64(w), 42)), scale, stats)
 		}()
 	}

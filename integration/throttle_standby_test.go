@@ -214,7 +214,7 @@ func (sb *standby) conn(ctx context.Context, f func(*pgx.Conn) error) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close(context.WithoutCancel(ctx)) //nolint:errcheck // a short session
+	defer conn.Close(context.WithoutCancel(ctx)) // a short session
 	return f(conn)
 }
 

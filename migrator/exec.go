@@ -107,7 +107,7 @@ func (r *run) onSession(ctx context.Context, lock, timeout time.Duration, f func
 	}
 	defer func() {
 		if _, err := conn.Exec(context.WithoutCancel(ctx), "RESET lock_timeout; RESET statement_timeout"); err != nil {
-			conn.Conn().Close(context.WithoutCancel(ctx)) //nolint:errcheck // the connection is being discarded
+			_ = conn.Conn().Close(context.WithoutCancel(ctx)) // the connection is being discarded: its close error changes nothing
 		}
 		conn.Release()
 	}()

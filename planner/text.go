@@ -62,7 +62,7 @@ func (pw *printer) closure(p *Plan) {
 			fmt.Fprintf(tw, "    (partitioned: %d leaf partitions)\t\t\t\t\t\n", len(t.Leaves))
 		}
 	}
-	tw.Flush()
+	_ = tw.Flush() // it writes to a strings.Builder, which never fails
 	pw.printf("%s", b.String())
 	if len(p.Sequences) > 0 {
 		pw.printf("\nSequences to widen:\n")

@@ -73,7 +73,7 @@ const loadWorkers = 4
 // builtinSQL is the builtin load's statement for target.
 func builtinSQL(t planner.Target) string {
 	c := catalog.Ident(t.Column)
-	return fmt.Sprintf("/* pgwiden rehearse load */ UPDATE %s SET %s = %s WHERE %s = $1", t.Table.Quoted(), c, c, c) //nolint:gosec // names quoted by catalog
+	return fmt.Sprintf("/* pgwiden rehearse load */ UPDATE %s SET %s = %s WHERE %s = $1", t.Table.Quoted(), c, c, c) // names quoted by catalog
 }
 
 // keyRange reads the target column's bounds (through its index) for the
@@ -81,7 +81,7 @@ func builtinSQL(t planner.Target) string {
 func keyRange(ctx context.Context, pool *pgxpool.Pool, t planner.Target) (lo, hi int64, ok bool, err error) {
 	c := catalog.Ident(t.Column)
 	var l, h *int64
-	q := fmt.Sprintf("/* pgwiden rehearse load */ SELECT min(%s)::bigint, max(%s)::bigint FROM %s", c, c, t.Table.Quoted()) //nolint:gosec // names quoted by catalog
+	q := fmt.Sprintf("/* pgwiden rehearse load */ SELECT min(%s)::bigint, max(%s)::bigint FROM %s", c, c, t.Table.Quoted()) // names quoted by catalog
 	if err := pool.QueryRow(ctx, q).Scan(&l, &h); err != nil {
 		return 0, 0, false, fmt.Errorf("builtin load: read the key range of %s: %w", t, err)
 	}
@@ -136,7 +136,7 @@ func (lr *loadRunner) drive(ctx context.Context, i int) {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
-			lr.work(ctx, i, jobs, rand.New(rand.NewPCG(uint64(i), uint64(w)+uint64(time.Now().UnixNano()))))
+			lr.work(ctx, i, jobs, rand.New(rand.NewPCG(uint64(i), uint64(w)+uint64(time.Now().UnixNano())))) //nolint:gosec // G404: which keys a synthetic load touches, not a secret
 		}()
 	}
 	rate := lr.loads[i].Rate
@@ -265,7 +265,7 @@ func (s *latencies) observe(d time.Duration) {
 	s.max = max(s.max, d)
 	if len(s.sample) < reservoirSize {
 		s.sample = append(s.sample, d)
-	} else if j := rand.Int64N(s.n); j < reservoirSize {
+	} else if j := rand.Int64N(s.n); j < reservoirSize { //nolint:gosec // G404: reservoir sampling of latencies, not a secret
 		s.sample[j] = d
 	}
 }

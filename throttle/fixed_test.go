@@ -2,6 +2,7 @@ package throttle
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -47,7 +48,7 @@ func TestFixedNextWaitsOnClock(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := f.Next(ctx, BatchOutcome{Rows: 500}); err != context.Canceled {
+	if _, err := f.Next(ctx, BatchOutcome{Rows: 500}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Next after cancel: %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -87,13 +88,12 @@ func encodeJSON(w io.Writer, v any) error {
 }
 
 func writeJSON(path string, v any) error {
-	f, err := os.Create(path)
+	f, err := os.Create(path) //nolint:gosec // G304: the operator names the file to write (--out, --dump-catalog)
 	if err != nil {
 		return usageError("%s: %v", path, err)
 	}
 	if err := encodeJSON(f, v); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
+		return errors.Join(fmt.Errorf("write %s: %w", path, err), f.Close())
 	}
 	return f.Close()
 }

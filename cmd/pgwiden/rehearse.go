@@ -177,7 +177,7 @@ func newRehearsal(ctx context.Context, e *env, c *cli.Context, t planner.Target,
 		pools = append(pools, d.Production)
 	}
 	if len(rc.Loads) > 0 {
-		if d.LoadPool, err = openPool(ctx, "--dsn", c.String("dsn"), "pgwiden-rehearse-load", int32(4*len(rc.Loads)), timeout, nil); err != nil {
+		if d.LoadPool, err = openPool(ctx, "--dsn", c.String("dsn"), "pgwiden-rehearse-load", int32(4*len(rc.Loads)), timeout, nil); err != nil { //nolint:gosec // G115: a handful of --load flags, far below 2^31
 			closeAll()
 			return nil, nil, err
 		}
@@ -192,7 +192,7 @@ func reportOutput(c *cli.Context, stdout io.Writer) (io.Writer, func() error, er
 	if path == "" {
 		return stdout, func() error { return nil }, nil
 	}
-	f, err := os.Create(path)
+	f, err := os.Create(path) //nolint:gosec // G304: the operator names the report file (--report)
 	if err != nil {
 		return nil, nil, usageError("--report: %v", err)
 	}

@@ -131,7 +131,7 @@ func findBinDir(env string, pgConfig func() (string, error), glob string) (strin
 			return m, nil
 		}
 	}
-	return "", fmt.Errorf("no PostgreSQL server binaries: %s is unset, pg_config: %v, no initdb and postgres in %s",
+	return "", fmt.Errorf("no PostgreSQL server binaries: %s is unset, pg_config: %w, no initdb and postgres in %s",
 		envPGBin, pgConfigCause, glob)
 }
 

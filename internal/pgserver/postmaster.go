@@ -91,7 +91,7 @@ func (c *cluster) waitReady(ctx context.Context) error {
 		}
 		select {
 		case <-c.exited:
-			return fmt.Errorf("postgres exited: %v", c.waitErr)
+			return fmt.Errorf("postgres exited: %w", c.waitErr)
 		case <-ctx.Done():
 			return fmt.Errorf("not accepting connections after %v: %w", readyTimeout, err)
 		case <-tick.C:
