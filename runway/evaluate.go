@@ -54,7 +54,7 @@ func evalDomain(ctx context.Context, q Querier, ch *Change) error {
 	for _, v := range []int64{ch.From, ch.To} {
 		var ok bool
 		// ch.Type is format_type output: a type name quoted as SQL needs.
-		err := q.QueryRow(ctx, "/* pgwiden runway */ SELECT $1::bigint::"+ch.Type+" IS NOT NULL", v).Scan(&ok) //nolint:gosec // type name from format_type
+		err := q.QueryRow(ctx, "/* pgwiden runway */ SELECT $1::bigint::"+ch.Type+" IS NOT NULL", v).Scan(&ok) // the type name comes from format_type
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23514" {
 			return &RefusedError{ch.Target.String(), fmt.Sprintf("is of domain %s, which rejects %d: %s", ch.Type, v, pgErr.Message),
@@ -100,7 +100,7 @@ func evalCheck(ctx context.Context, q Querier, t *catalog.Table, col string, con
 	}
 	rows := "SELECT " + strings.Join(nulls, ", ") +
 		" UNION ALL (SELECT " + strings.Join(newest, ", ") + " FROM " + t.Name.Quoted() + " src" + order + " LIMIT 1)"
-	sql := "/* pgwiden runway */ SELECT coalesce(bool_and((" + expr + ") IS NOT FALSE), true) FROM (" + rows + ") AS " + catalog.Ident(t.Name.Name) //nolint:gosec // expression from pg_get_constraintdef, names quoted
+	sql := "/* pgwiden runway */ SELECT coalesce(bool_and((" + expr + ") IS NOT FALSE), true) FROM (" + rows + ") AS " + catalog.Ident(t.Name.Name) // the expression comes from pg_get_constraintdef; names are quoted
 	for _, v := range []int64{ch.From, ch.To} {
 		var ok bool
 		if err := q.QueryRow(ctx, sql, v).Scan(&ok); err != nil {
