@@ -31,6 +31,9 @@ func (m *Migrator) Cutover(ctx context.Context, t planner.Target) error {
 	if err := r.require(t, state.PhaseBackfilled, state.PhaseCuttingOver); err != nil {
 		return alreadyPast(r, err, "cutover")
 	}
+	if err := r.checkDrift(ctx, planner.Cutover); err != nil {
+		return r.fail(ctx, fmt.Errorf("cutover %s: %w", t, err))
+	}
 	if err := r.setPhase(ctx, state.PhaseCuttingOver); err != nil {
 		return err
 	}

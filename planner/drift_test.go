@@ -157,4 +157,3 @@ func TestShellWord(t *testing.T) {
 		}
 	}
 }
-

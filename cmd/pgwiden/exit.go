@@ -67,6 +67,7 @@ func exitCode(err error) int {
 		te *planner.TargetError
 		po *migrator.PhaseOrderError
 		be *migrator.BlockerError
+		de *migrator.DriftError
 		bu *state.BusyError
 	)
 	switch {
@@ -74,7 +75,7 @@ func exitCode(err error) int {
 		return ee.code
 	case errors.As(err, &te), errors.As(err, &po):
 		return exitUsage
-	case errors.As(err, &be):
+	case errors.As(err, &be), errors.As(err, &de):
 		return exitBlocked
 	case errors.As(err, &bu):
 		return exitBusy
