@@ -2,10 +2,13 @@ package integration
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/pgwiden/pgwiden/catalog"
 	"github.com/pgwiden/pgwiden/integration/pgtest"
 	"github.com/pgwiden/pgwiden/migrator"
 	"github.com/pgwiden/pgwiden/planner"
@@ -131,21 +134,75 @@ func TestDriftRefused(t *testing.T) {
 			e := newEngine(t, db, engineConfig(), noHooks)
 			e.run(t, ctx, "prepare", "backfill")
 			db.Exec(t, c.change)
-			before := schemaDump(t, db)
+			before := catalogDump(t, db)
 			err := e.phase(ctx, "cutover")
 			var de *migrator.DriftError
 			if !errors.As(err, &de) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("cutover: %v\nwant a DriftError with %q", err, c.want)
 			}
-			if after := schemaDump(t, db); after != before {
+			if after := catalogDump(t, db); after != before {
 				t.Errorf("the refused cutover changed the schema:\n%s", firstDiff(before, after))
 			}
 			e.wantPhase(t, ctx, state.PhaseBackfilled)
 			e.run(t, ctx, "rollback")
-			if got, exp := schemaDump(t, db), schemaDump(t, want); got != exp {
+			if got, exp := catalogDump(t, db), catalogDump(t, want); got != exp {
 				t.Errorf("after rollback the schema is not the original plus the change:\n%s", firstDiff(exp, got))
 			}
 			assertNoPgwidenObjects(t, ctx, db)
 		})
 	}
+}
+
+// TestDriftCleanupRefused: a partition detached after the swap would keep
+// the old column and a trigger calling pgwiden's function; cleanup refuses
+// before dropping anything, and goes through once it is attached again.
+func TestDriftCleanupRefused(t *testing.T) {
+	t.Parallel()
+	ctx := pgtest.Context(t)
+	db := newDBWith(t, saasSchema)
+	e := newEngine(t, db, engineConfig(), noHooks)
+	e.run(t, ctx, "prepare", "backfill", "cutover")
+	db.Exec(t, `ALTER TABLE events DETACH PARTITION events_2026`)
+	before := catalogDump(t, db)
+	err := e.phase(ctx, "cleanup")
+	var de *migrator.DriftError
+	want := "cleanup of public.Tags.Id refused before any change: the schema changed since prepare: partition public.events_2026: detached from public.events since prepare; fix: attach it again"
+	if !errors.As(err, &de) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("cleanup: %v\nwant a DriftError with %q", err, want)
+	}
+	if after := catalogDump(t, db); after != before {
+		t.Errorf("the refused cleanup changed the schema:\n%s", firstDiff(before, after))
+	}
+	db.Exec(t, `ALTER TABLE events ATTACH PARTITION events_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')`)
+	e.run(t, ctx, "cleanup")
+	e.wantPhase(t, ctx, state.PhaseDone)
+	assertNoPgwidenObjects(t, ctx, db)
+}
+
+// catalogDump is the schema as pgwiden's catalog reads it, without what
+// data changes (sizes, row estimates, sequence positions) or the database
+// name: pg_dump is not there for every server version the suite runs on.
+func catalogDump(t *testing.T, db *pgtest.DB) string {
+	t.Helper()
+	snap, err := catalog.Load(pgtest.Context(t), db.Pool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap.Database = ""
+	snap.Tables = slices.DeleteFunc(snap.Tables, func(t catalog.Table) bool { return t.Name.Schema == "pgwiden" })
+	for i := range snap.Tables {
+		tab := &snap.Tables[i]
+		tab.RowEstimate, tab.TableBytes, tab.TotalBytes = 0, 0, 0
+		for j := range tab.Indexes {
+			tab.Indexes[j].Bytes = 0
+		}
+	}
+	for i := range snap.Sequences {
+		snap.Sequences[i].LastValue = nil
+	}
+	doc, err := json.MarshalIndent(snap, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(doc)
 }

@@ -61,7 +61,7 @@ func ReadDrift(ctx context.Context, q catalog.Querier, st *state.Store, job *sta
 		return nil, fmt.Errorf("read the catalog to compare with prepare's: %w", err)
 	}
 	rep := &DriftReport{Recorded: rec, Live: live,
-		Changes: planner.Drift(planner.DriftCheck{Plan: job.Plan, Recorded: rec, Live: live, Swapped: swapped(done), Done: done})}
+		Changes: planner.Drift(planner.DriftCheck{Plan: job.Plan, Recorded: rec, Live: live, Swapped: swapped(done)})}
 	if len(rep.Changes) > 0 && len(planner.Refusals(rep.Changes)) == 0 && !swapped(done) {
 		rep.replan(job, done)
 	}

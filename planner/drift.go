@@ -55,9 +55,6 @@ type DriftCheck struct {
 	// Swapped is true once the swap has committed: each closure column then
 	// holds the bigint values and the old one its _pgwiden_old name.
 	Swapped bool
-	// Done holds the steps already done: a cleanup that dropped an old
-	// column has not lost it.
-	Done map[string]bool
 }
 
 // Drift lists what changed in the closure's tables since prepare, objects
@@ -148,11 +145,11 @@ func (d *drift) columns(tc TableChange, lt *catalog.Table) {
 			d.refuse(obj, fmt.Sprintf("retyped from %s to %s since prepare", cur, lc.Type),
 				"change it back to "+cur+", "+d.rollbackFix())
 		}
-		if d.Swapped && d.Done["cleanup/drop-old/"+tc.Table.String()] {
-			continue
-		}
 		obj = otherWhat + " " + tc.Table.String() + "." + other
 		switch lc := lt.Column(other); {
+		case lc == nil && d.Swapped:
+			// Cleanup drops it anyway; a swap back fails on it in its
+			// one transaction, changing nothing.
 		case lc == nil:
 			d.refuse(obj, "dropped by hand: pgwiden cannot go on without it", "roll the migration back ("+command("rollback", d.Plan.Target)+") and start again with prepare")
 		case lc.Type != otherType:
@@ -208,13 +205,15 @@ func (d *drift) inheritance(rt, lt *catalog.Table) {
 }
 
 // ownObject reports whether a column, index, constraint or trigger is one
-// of pgwiden's: they all carry one of its suffixes (names.go).
+// of pgwiden's: they all carry one of its suffixes (names.go), or a name
+// the server derived from such a name (PostgreSQL 18 names the NOT NULL
+// constraint of "id_pgwiden_new" "t_id_pgwiden_new_not_null").
 func ownObject(name string) bool {
 	if name == SyncTrigger {
 		return true
 	}
 	for _, suffix := range []string{"_pgwiden_new", "_pgwiden_old", "_pgwiden_back", "_pgwiden_nn"} {
-		if strings.HasSuffix(name, suffix) {
+		if strings.Contains(name, suffix) {
 			return true
 		}
 	}
