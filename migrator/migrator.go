@@ -60,6 +60,7 @@ func (m *Migrator) open(ctx context.Context, t planner.Target, create bool) (*ru
 	if err != nil {
 		return nil, err
 	}
+	m.logImposed(ctx, m.pool)
 	r := &run{m: m, lock: lock, done: map[string]bool{}, log: m.log.With().Str("target", t.String()).Logger()}
 	job, err := m.st.Active(ctx, t)
 	if err == nil && job != nil {
