@@ -20,30 +20,21 @@ import (
 // alone, because every name pgwiden writes is qualified and its trigger
 // functions pin their own.
 
-// sessionParams go in the startup packet, so they are also what RESET
-// returns to (onSession resets the step's timeouts). Every server pgwiden
-// supports (12 and later) knows them.
-var sessionParams = map[string]string{
+// sessionSettings are set on every new connection, where the server knows
+// them (idle_session_timeout is 14+, transaction_timeout 17+). They are
+// not startup parameters: PgBouncer refuses a client whose startup packet
+// carries parameters it does not know ("unsupported startup parameter").
+var sessionSettings = map[string]string{
 	"statement_timeout":                   "0",
 	"idle_in_transaction_session_timeout": "0",
+	"idle_session_timeout":                "0",
+	"transaction_timeout":                 "0",
 	"default_transaction_read_only":       "off",
-}
-
-// laterParams exist only on newer servers (idle_session_timeout 14,
-// transaction_timeout 17): an unknown name in the startup packet would
-// refuse the connection, so they are set after connecting where they
-// exist.
-var laterParams = map[string]string{
-	"idle_session_timeout": "0",
-	"transaction_timeout":  "0",
 }
 
 // ConfigureSession makes cfg's connections start with the settings
 // pgwiden's phases need, whatever the role or database imposes.
 func ConfigureSession(cfg *pgxpool.Config) {
-	for k, v := range sessionParams {
-		cfg.ConnConfig.RuntimeParams[k] = v
-	}
 	after := cfg.AfterConnect
 	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
 		if after != nil {
@@ -52,7 +43,7 @@ func ConfigureSession(cfg *pgxpool.Config) {
 			}
 		}
 		var names, values []string
-		for k, v := range laterParams {
+		for k, v := range sessionSettings {
 			names, values = append(names, k), append(values, v)
 		}
 		_, err := conn.Exec(ctx, `/* pgwiden session */ SELECT set_config(s.name, v.value, false)
