@@ -50,6 +50,9 @@ type run struct {
 // prepare). Only prepare creates pgwiden's schema (create); any other
 // phase finds nothing to do without it. The caller must call close.
 func (m *Migrator) open(ctx context.Context, t planner.Target, create bool) (*run, error) {
+	if err := CheckPooler(ctx, m.pool); err != nil {
+		return nil, err
+	}
 	if !create && !m.st.Exists() {
 		return nil, &PhaseOrderError{Target: t, Run: "prepare"}
 	}

@@ -46,8 +46,11 @@ func ConfigureSession(cfg *pgxpool.Config) {
 		for k, v := range sessionSettings {
 			names, values = append(names, k), append(values, v)
 		}
+		// The simple protocol, so a transaction-mode pooler lets this
+		// through and CheckPooler can say what is wrong.
 		_, err := conn.Exec(ctx, `/* pgwiden session */ SELECT set_config(s.name, v.value, false)
-			FROM unnest($1::text[], $2::text[]) AS v(name, value) JOIN pg_catalog.pg_settings s USING (name)`, names, values)
+			FROM unnest($1::text[], $2::text[]) AS v(name, value) JOIN pg_catalog.pg_settings s USING (name)`,
+			pgx.QueryExecModeSimpleProtocol, names, values)
 		if err != nil {
 			return fmt.Errorf("set pgwiden's session settings: %w", err)
 		}

@@ -177,6 +177,11 @@ func newMigrator(ctx context.Context, e *env, c *cli.Context, t planner.Target) 
 	if err != nil {
 		return nil, err
 	}
+	// Before anything else: behind a transaction-mode pooler even reading
+	// the state could fail with a confusing error.
+	if err := migrator.CheckPooler(ctx, e.pool); err != nil {
+		return nil, err
+	}
 	st, err := state.Open(ctx, e.pool, e.log)
 	if err != nil {
 		return nil, err
