@@ -18,8 +18,13 @@ import (
 // Cutover verifies the backfill, builds the new indexes and constraints
 // without blocking writes, then swaps the columns in one short transaction
 // (swap.go). Everything before the swap can be interrupted and re-run; the
-// swap commits entirely or not at all.
+// swap commits entirely or not at all. After a lost connection it
+// reconnects and resumes (reconnect.go).
 func (m *Migrator) Cutover(ctx context.Context, t planner.Target) error {
+	return m.resilient(ctx, planner.Cutover, t, m.cutoverPhase)
+}
+
+func (m *Migrator) cutoverPhase(ctx context.Context, t planner.Target) error {
 	r, err := m.open(ctx, t, false)
 	if err != nil {
 		return err

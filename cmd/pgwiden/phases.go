@@ -75,6 +75,8 @@ func walkFlags(def migrator.Config) []cli.Flag {
 	return append([]cli.Flag{
 		&cli.DurationFlag{Name: "progress-interval", Value: def.ProgressEvery,
 			Usage: "without a terminal, log progress this often (a final line per table is always logged)"},
+		&cli.DurationFlag{Name: "reconnect-timeout", Value: def.ReconnectTimeout,
+			Usage: "after a lost connection (restart, failover), reconnect with backoff for this long and continue from the last checkpoint (0: stop at once)"},
 	}, throttleFlags(def)...)
 }
 
@@ -139,6 +141,9 @@ func configFrom(c *cli.Context) (migrator.Config, error) {
 	}
 	if c.IsSet("progress-interval") {
 		cfg.ProgressEvery = c.Duration("progress-interval")
+	}
+	if c.IsSet("reconnect-timeout") {
+		cfg.ReconnectTimeout = c.Duration("reconnect-timeout")
 	}
 	if c.IsSet("vacuum-every") {
 		cfg.VacuumEvery = c.Int("vacuum-every")
