@@ -34,7 +34,7 @@ func (r *run) step(ctx context.Context, s planner.Step) error {
 			return r.exec(ctx, s)
 		})
 		if err != nil {
-			return &pgerr.StepError{StepID: s.ID, SQL: annotate(s), Err: err}
+			return r.blocked(ctx, s, &pgerr.StepError{StepID: s.ID, SQL: annotate(s), Err: err})
 		}
 		r.log.Info().Str("step", s.ID).Str("lock", string(s.Lock)).Dur("took", time.Since(start)).Msg("step done")
 	}
