@@ -44,6 +44,7 @@ func TestPgBouncerTransaction(t *testing.T) {
 		strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
 		t.Fatalf("prepare through PgBouncer in transaction mode: exit %d, stderr %q; want one line with %q", code, stderr, want)
 	}
+	t.Logf("refused: %s", strings.TrimSpace(stderr))
 	if left := readRows(t, ctx, db.Pool, pgwidenObjects); len(left) > 0 {
 		t.Errorf("the refused prepare left: %v", left)
 	}

@@ -166,7 +166,7 @@ func TestDriftCleanupRefused(t *testing.T) {
 	before := catalogDump(t, db)
 	err := e.phase(ctx, "cleanup")
 	var de *migrator.DriftError
-	want := "cleanup of public.Tags.Id refused before any change: the schema changed since prepare: partition public.events_2026: detached from public.events since prepare; fix: attach it again"
+	want := "cleanup public.Tags.Id: refused before any change: the schema changed since prepare: partition public.events_2026: detached from public.events since prepare; fix: attach it again"
 	if !errors.As(err, &de) || !strings.Contains(err.Error(), want) {
 		t.Fatalf("cleanup: %v\nwant a DriftError with %q", err, want)
 	}

@@ -25,7 +25,8 @@ func (e *DriftError) Error() string {
 	if n := len(e.Changes) - 1; n > 0 {
 		more = fmt.Sprintf(" (and %d more: see pgwiden status)", n)
 	}
-	return fmt.Sprintf("%s of %s refused before any change: the schema changed since prepare: %s%s", e.Phase, e.Target, e.Changes[0], more)
+	// The phase wraps it with its name and target.
+	return fmt.Sprintf("refused before any change: the schema changed since prepare: %s%s", e.Changes[0], more)
 }
 
 // DriftReport is what changed in a migration's tables since prepare, with
