@@ -46,7 +46,7 @@ func TestEngineLongTransaction(t *testing.T) {
 		step string
 	}{
 		{pgx.RepeatableRead, "step cutover/index/"}, // waits for the report's snapshot
-		{pgx.ReadCommitted, "step cutover/swap "},   // waits for its lock on tag_stats
+		{pgx.ReadCommitted, "step cutover/swap: "},  // waits for its lock on tag_stats
 	} {
 		tx, err := report.BeginTx(ctx, pgx.TxOptions{IsoLevel: c.iso})
 		if err != nil {
@@ -59,7 +59,7 @@ func TestEngineLongTransaction(t *testing.T) {
 		err = e.phase(ctx, "cutover")
 		took := time.Since(start)
 		var be *migrator.BlockedError
-		want := fmt.Sprintf(`gave up waiting for its lock: held up by pid %d (application_name="nightly-report", idle in transaction, transaction open for`, pid)
+		want := fmt.Sprintf(`(SQLSTATE 55P03); held up by pid %d (application_name="nightly-report", idle in transaction, transaction open for`, pid)
 		fix := fmt.Sprintf("fix: end that transaction (SELECT pg_terminate_backend(%d)) or let it finish, then run cutover again", pid)
 		if msg := fmt.Sprint(err); !errors.As(err, &be) || !strings.Contains(msg, c.step) || !strings.Contains(msg, want) || !strings.Contains(msg, fix) {
 			t.Fatalf("cutover behind an idle %s transaction: %v\nwant a BlockedError at %q with %q", c.iso, err, c.step, want)

@@ -43,8 +43,8 @@ func (e *BlockedError) Error() string {
 	if n := len(e.Blockers) - 1; n > 0 {
 		more = fmt.Sprintf(" (and %d more session(s) in older transactions)", n)
 	}
-	return fmt.Sprintf("step %s gave up waiting for its lock: held up by pid %d (application_name=%q, %s, transaction open for %s, last query %q)%s; fix: end that transaction (SELECT pg_terminate_backend(%d)) or let it finish, then run %s again",
-		e.StepID, b.PID, b.ApplicationName, b.State, b.Age.Round(time.Second), b.Query, more, b.PID, e.Phase)
+	return fmt.Sprintf("%s; held up by pid %d (application_name=%q, %s, transaction open for %s, last query %q)%s; fix: end that transaction (SELECT pg_terminate_backend(%d)) or let it finish, then run %s again",
+		e.Err, b.PID, b.ApplicationName, b.State, b.Age.Round(time.Second), b.Query, more, b.PID, e.Phase)
 }
 
 func (e *BlockedError) Unwrap() error { return e.Err }
