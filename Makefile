@@ -24,6 +24,7 @@ test: pg-bin lint
 
 pg-bin:
 	@bash scripts/ensure-postgres.sh
+	@bash scripts/ensure-pgbouncer.sh
 
 # The migration benchmark (integration/bench_test.go): pgbench -i -s
 # PGWIDEN_BENCH_SCALE (default 50) data under a tpcb-like load, pgwiden against a

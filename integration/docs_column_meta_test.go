@@ -15,8 +15,8 @@ const columnMetaDoc = "../docs/column-metadata.md"
 
 // TestDocsColumnMetadata runs the commands docs/column-metadata.md shows,
 // on its scenario (testdata/plans/column-metadata.sql with rows), and
-// checks that each sample in the page, between "<!-- sample: name -->"
-// and "<!-- end sample -->", is what the commands print today; with
+// checks that each sample in the page, between "<!-- output: name -->"
+// and "<!-- end -->", is what the commands print today; with
 // -update-docs it writes them instead. So the page never shows output
 // pgwiden no longer produces.
 func TestDocsColumnMetadata(t *testing.T) {
@@ -85,7 +85,7 @@ func between(s, from, to string) string {
 	return strings.TrimRight(s, "\n") + "\n"
 }
 
-var sampleRE = regexp.MustCompile("(?s)(<!-- sample: ([a-z-]+) -->\n```[a-z]*\n)(.*?)(```\n<!-- end sample -->)")
+var sampleRE = regexp.MustCompile("(?s)(<!-- output: ([a-z-]+) -->\n```[a-z]*\n)(.*?)(```\n<!-- end -->)")
 
 // fillSamples replaces the body of each sample block of doc.
 func fillSamples(t *testing.T, doc string, samples map[string]string) string {

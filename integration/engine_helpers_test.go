@@ -51,7 +51,7 @@ type engine struct {
 func newEngine(t *testing.T, db *pgtest.DB, cfg migrator.Config, hooks migrator.Hooks) *engine {
 	t.Helper()
 	ctx := pgtest.Context(t)
-	pool := enginePool(t, db.DSN, "pgwiden", 2)
+	pool := enginePool(t, db.DSN, "pgwiden", 2, migrator.ConfigureSession)
 	st, err := state.Open(ctx, pool, zerolog.Nop())
 	if err != nil {
 		t.Fatalf("state.Open: %v", err)
@@ -61,15 +61,18 @@ func newEngine(t *testing.T, db *pgtest.DB, cfg migrator.Config, hooks migrator.
 	return &engine{m: migrator.New(pool, st, gov, log, cfg, hooks), st: st}
 }
 
-// enginePool opens a pool closed at the test's cleanup (before NewDB's
-// drop: cleanups run last first).
-func enginePool(t testing.TB, dsn, app string, maxConns int32) *pgxpool.Pool {
+// enginePool opens a pool, set up by configure, closed at the test's
+// cleanup (before NewDB's drop: cleanups run last first).
+func enginePool(t testing.TB, dsn, app string, maxConns int32, configure ...func(*pgxpool.Config)) *pgxpool.Pool {
 	t.Helper()
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.MaxConns = maxConns
+	for _, f := range configure {
+		f(cfg)
+	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = app
 	pool, err := pgxpool.NewWithConfig(pgtest.Context(t), cfg)
 	if err != nil {

@@ -19,8 +19,13 @@ import (
 // table by table, in keyset batches. Each batch is one short transaction
 // that also commits its checkpoint: killed at any instant, the next run
 // resumes after the last committed batch, with nothing skipped and
-// nothing done twice. Ctrl-C (ctx) stops it between batches.
+// nothing done twice. Ctrl-C (ctx) stops it between batches. After a lost
+// connection it reconnects and resumes (reconnect.go).
 func (m *Migrator) Backfill(ctx context.Context, t planner.Target) error {
+	return m.resilient(ctx, planner.Backfill, t, m.backfill)
+}
+
+func (m *Migrator) backfill(ctx context.Context, t planner.Target) error {
 	r, err := m.open(ctx, t, false)
 	if err != nil {
 		return err

@@ -45,6 +45,10 @@ type Config struct {
 	DisableUserTriggers bool
 	// ProgressEvery is how often backfill progress is logged.
 	ProgressEvery time.Duration
+	// ReconnectTimeout is how long backfill and cutover try to reconnect
+	// after losing the server (a restart, a failover) before giving up; 0
+	// stops at once (reconnect.go).
+	ReconnectTimeout time.Duration
 	// VacuumEvery, when positive, runs a plain VACUUM of the table being
 	// copied after every VacuumEvery backfill batches (run.vacuum).
 	VacuumEvery int
@@ -61,6 +65,7 @@ func DefaultConfig() Config {
 		SwapAttempts:     30,
 		VacuumWait:       time.Minute,
 		ProgressEvery:    10 * time.Second,
+		ReconnectTimeout: 3 * time.Minute,
 	}
 }
 
@@ -77,6 +82,8 @@ func (c Config) Validate() error {
 		return errors.New("--max-rate must be 0 (no limit) or positive")
 	case c.SwapAttempts <= 0:
 		return errors.New("--max-attempts must be positive")
+	case c.ReconnectTimeout < 0:
+		return errors.New("--reconnect-timeout must be 0 (stop at once) or positive")
 	case c.VacuumEvery < 0:
 		return errors.New("--vacuum-every must be 0 (never) or a number of batches")
 	}

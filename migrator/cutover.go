@@ -17,8 +17,13 @@ import (
 // Cutover verifies the backfill, builds the new indexes and constraints
 // without blocking writes, then swaps the columns in one short transaction
 // (swap.go). Everything before the swap can be interrupted and re-run; the
-// swap commits entirely or not at all.
+// swap commits entirely or not at all. After a lost connection it
+// reconnects and resumes (reconnect.go).
 func (m *Migrator) Cutover(ctx context.Context, t planner.Target) error {
+	return m.resilient(ctx, planner.Cutover, t, m.cutoverPhase)
+}
+
+func (m *Migrator) cutoverPhase(ctx context.Context, t planner.Target) error {
 	r, err := m.open(ctx, t, false)
 	if err != nil {
 		return err
@@ -29,6 +34,9 @@ func (m *Migrator) Cutover(ctx context.Context, t planner.Target) error {
 	}
 	if err := r.require(t, state.PhaseBackfilled, state.PhaseCuttingOver); err != nil {
 		return alreadyPast(r, err, "cutover")
+	}
+	if err := r.checkDrift(ctx, planner.Cutover); err != nil {
+		return r.fail(ctx, fmt.Errorf("cutover %s: %w", t, err))
 	}
 	if err := r.setPhase(ctx, state.PhaseCuttingOver); err != nil {
 		return err

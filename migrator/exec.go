@@ -34,7 +34,7 @@ func (r *run) step(ctx context.Context, s planner.Step) error {
 			return r.exec(ctx, s)
 		})
 		if err != nil {
-			return &pgerr.StepError{StepID: s.ID, SQL: annotate(s), Err: err}
+			return r.blocked(ctx, s, &pgerr.StepError{StepID: s.ID, SQL: annotate(s), Err: err})
 		}
 		r.log.Info().Str("step", s.ID).Str("lock", string(s.Lock)).Dur("took", time.Since(start)).Msg("step done")
 	}
@@ -97,22 +97,28 @@ func (r *run) execOutsideTx(ctx context.Context, s planner.Step, lock, timeout t
 
 // onSession runs f on a pooled connection whose session has lock_timeout
 // and statement_timeout set, for statements that cannot run in a
-// transaction block (CONCURRENTLY, VACUUM). The settings are reset before
-// the connection goes back to the pool; if the reset fails the connection
-// is closed instead.
+// transaction block (CONCURRENTLY, VACUUM). The session's own values are
+// put back before the connection returns to the pool (not RESET, which
+// would bring back what ALTER ROLE imposes, see session.go); if that fails
+// the connection is closed instead.
 func (r *run) onSession(ctx context.Context, lock, timeout time.Duration, f func(conn *pgxpool.Conn) error) error {
 	conn, err := r.m.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
+	var oldLock, oldTimeout string
+	if err := conn.QueryRow(ctx, "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')").Scan(&oldLock, &oldTimeout); err != nil {
+		conn.Release()
+		return err
+	}
+	set := "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)"
 	defer func() {
-		if _, err := conn.Exec(context.WithoutCancel(ctx), "RESET lock_timeout; RESET statement_timeout"); err != nil {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), set, oldLock, oldTimeout); err != nil {
 			_ = conn.Conn().Close(context.WithoutCancel(ctx)) // the connection is being discarded: its close error changes nothing
 		}
 		conn.Release()
 	}()
-	if _, err := conn.Exec(ctx, "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)",
-		ms(lock), ms(timeout)); err != nil {
+	if _, err := conn.Exec(ctx, set, ms(lock), ms(timeout)); err != nil {
 		return err
 	}
 	return f(conn)

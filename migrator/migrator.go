@@ -50,6 +50,9 @@ type run struct {
 // prepare). Only prepare creates pgwiden's schema (create); any other
 // phase finds nothing to do without it. The caller must call close.
 func (m *Migrator) open(ctx context.Context, t planner.Target, create bool) (*run, error) {
+	if err := CheckPooler(ctx, m.pool); err != nil {
+		return nil, err
+	}
 	if !create && !m.st.Exists() {
 		return nil, &PhaseOrderError{Target: t, Run: "prepare"}
 	}
@@ -60,6 +63,7 @@ func (m *Migrator) open(ctx context.Context, t planner.Target, create bool) (*ru
 	if err != nil {
 		return nil, err
 	}
+	m.logImposed(ctx, m.pool)
 	r := &run{m: m, lock: lock, done: map[string]bool{}, log: m.log.With().Str("target", t.String()).Logger()}
 	job, err := m.st.Active(ctx, t)
 	if err == nil && job != nil {
@@ -142,22 +146,28 @@ func (r *run) setPhase(ctx context.Context, p state.Phase) error {
 // Plan reads the live catalog and plans target, refusing a plan with
 // blockers. A nil plan and nil error mean there is nothing to do.
 func (m *Migrator) Plan(ctx context.Context, t planner.Target) (*planner.Plan, error) {
+	p, _, err := m.plan(ctx, t)
+	return p, err
+}
+
+// plan is Plan that also returns the catalog it planned from.
+func (m *Migrator) plan(ctx context.Context, t planner.Target) (*planner.Plan, *catalog.Snapshot, error) {
 	snap, err := catalog.Load(ctx, m.pool, nil)
 	if err != nil {
-		return nil, fmt.Errorf("read catalog: %w", err)
+		return nil, nil, fmt.Errorf("read catalog: %w", err)
 	}
 	p, err := planner.Build(snap, t)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(p.Blockers) > 0 {
-		return nil, &BlockerError{Target: t, Blockers: p.Blockers}
+		return nil, nil, &BlockerError{Target: t, Blockers: p.Blockers}
 	}
 	if p.NothingToDo {
 		m.log.Info().Str("target", t.String()).Msg(p.Reason)
-		return nil, nil
+		return nil, nil, nil
 	}
-	return p, nil
+	return p, snap, nil
 }
 
 // DryRun prints the steps of phase that would run for target, with their
@@ -174,6 +184,11 @@ func (m *Migrator) DryRun(ctx context.Context, w io.Writer, t planner.Target, ph
 		p = job.Plan
 		if done, err = m.st.DoneSteps(ctx, job.ID); err != nil {
 			return err
+		}
+		if phase == planner.Cutover {
+			if p, err = m.dryRunDrift(ctx, w, job, done); err != nil {
+				return err
+			}
 		}
 	} else if phase != planner.Prepare {
 		return &PhaseOrderError{Target: t, Run: "prepare"}

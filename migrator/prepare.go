@@ -19,11 +19,15 @@ func (m *Migrator) Prepare(ctx context.Context, t planner.Target) error {
 	}
 	defer r.close(ctx)
 	if r.job == nil {
-		p, err := m.Plan(ctx, t)
+		p, snap, err := m.plan(ctx, t)
 		if err != nil || p == nil {
 			return err
 		}
 		if r.job, err = m.st.Create(ctx, p); err != nil {
+			return err
+		}
+		// Later phases compare the live catalog with this one (drift.go).
+		if err := m.st.SetCatalog(ctx, r.job.ID, planner.Record(snap, p)); err != nil {
 			return err
 		}
 		r.log = r.log.With().Int64("migration", r.job.ID).Logger()

@@ -26,6 +26,9 @@ func (m *Migrator) Rollback(ctx context.Context, t planner.Target) error {
 	if r.job.Phase == state.PhaseCleaningUp {
 		return fmt.Errorf("rollback %s: cleanup has started dropping the old columns: there is nothing to roll back to; run pgwiden cleanup again to finish", t)
 	}
+	if err := r.checkDrift(ctx, planner.Rollback); err != nil {
+		return r.fail(ctx, fmt.Errorf("rollback %s: %w", t, err))
+	}
 	if err := r.setPhase(ctx, state.PhaseRollingBack); err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/pgwiden/pgwiden/catalog"
+	"github.com/pgwiden/pgwiden/planner"
 	"github.com/pgwiden/pgwiden/state"
 )
 
@@ -18,6 +19,10 @@ type Status struct {
 	// when none is.
 	Holder *Holder
 	Tasks  []TaskStatus
+	// Drift lists what changed in the migration's tables since prepare
+	// (an unfinished migration only), so the operator learns it before
+	// the cutover window.
+	Drift []planner.DriftChange
 }
 
 // Holder is a session that holds a migration's advisory lock. Fields the
@@ -72,11 +77,30 @@ func ReadStatus(ctx context.Context, q catalog.Querier, st *state.Store) ([]Stat
 		if err != nil {
 			return nil, err
 		}
+		if out[i].Drift, err = jobDrift(ctx, q, st, &out[i].Job); err != nil {
+			return nil, err
+		}
 		for _, t := range tasks {
 			out[i].Tasks = append(out[i].Tasks, taskStatus(t))
 		}
 	}
 	return out, nil
+}
+
+// jobDrift is ReadDrift for status: the changes only.
+func jobDrift(ctx context.Context, q catalog.Querier, st *state.Store, j *state.Job) ([]planner.DriftChange, error) {
+	if j.Phase.Finished() {
+		return nil, nil
+	}
+	done, err := st.DoneSteps(ctx, j.ID)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := ReadDrift(ctx, q, st, j, done)
+	if err != nil || rep == nil {
+		return nil, err
+	}
+	return rep.Changes, nil
 }
 
 func taskStatus(t state.Task) TaskStatus {

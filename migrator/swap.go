@@ -81,7 +81,7 @@ func (r *run) swapTx(ctx context.Context, s planner.Step, what string) (SwapStat
 		})
 	})
 	if err != nil {
-		return stats, &pgerr.StepError{StepID: s.ID, SQL: sql, Err: err}
+		return stats, r.blocked(ctx, s, &pgerr.StepError{StepID: s.ID, SQL: sql, Err: err})
 	}
 	r.done[s.ID] = true
 	return stats, nil

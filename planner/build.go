@@ -119,6 +119,7 @@ func (b *builder) check() {
 		for _, m := range w.cols {
 			b.finds.checkColumn(w.t, m.col)
 		}
+		b.finds.checkPublished(w)
 	}
 	b.views = b.finds.checkViews(b.snap, b.in, b.snap.Superuser)
 	b.finds.checkWiderRefs(b.snap, tables)

@@ -55,10 +55,6 @@ func (f *findings) checkTable(snap *catalog.Snapshot, t *catalog.Table) {
 				"accept it, or run backfill --disable-user-triggers as a superuser")
 		}
 	}
-	if len(t.Publications) > 0 {
-		f.warn("publication", name, fmt.Sprintf("published by %s: from prepare on, writes replicate pgwiden's extra columns, and after the swap bigint values", strings.Join(t.Publications, ", ")),
-			"before prepare, on every subscriber: widen the column and add its _pgwiden_new and _pgwiden_old columns as nullable bigint")
-	}
 }
 
 // isRowUpdateTrigger reports whether a trigger fires on the backfill's

@@ -66,15 +66,21 @@ func (b *builder) addSync(w *tableWork) {
 	}
 	b.add(Step{ID: "prepare/sync-function/" + t.String(), Phase: Prepare, Table: t,
 		SQL: syncFunctionSQL(fn, body.String()), Lock: NoLock, InTx: true})
+	// ENABLE ALWAYS: a logical-replication apply worker writes with
+	// session_replication_role = replica, under which ordinary triggers do
+	// not fire; its rows need their copy as much as the application's.
 	b.add(Step{ID: "prepare/sync-trigger/" + t.String(), Phase: Prepare, Table: t,
-		SQL: fmt.Sprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s()",
-			catalog.Ident(SyncTrigger), t.Quoted(), fn.Quoted()),
+		SQL: fmt.Sprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s();\nALTER TABLE %s ENABLE ALWAYS TRIGGER %s",
+			catalog.Ident(SyncTrigger), t.Quoted(), fn.Quoted(), t.Quoted(), catalog.Ident(SyncTrigger)),
 		Lock: ShareRowExclusive, InTx: true, Probe: probeTrigger, ProbeArgs: []any{t.Quoted(), SyncTrigger},
-		Note: "from now on every written row carries its bigint copy"})
+		Note: "from now on every written row carries its bigint copy, replicated ones included"})
 }
 
+// syncFunctionSQL renders a sync function. Its search_path is pinned: the
+// body's operators (BETWEEN after the swap) must resolve to pg_catalog's
+// whatever the role's, the database's or the application's search_path.
 func syncFunctionSQL(fn catalog.QName, body string) string {
-	return "CREATE OR REPLACE FUNCTION " + fn.Quoted() + "() RETURNS trigger LANGUAGE plpgsql AS " +
+	return "CREATE OR REPLACE FUNCTION " + fn.Quoted() + "() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS " +
 		dollarQuote("BEGIN\n"+body+"  RETURN NEW;\nEND")
 }
 

@@ -68,3 +68,8 @@ CREATE TABLE IF NOT EXISTS pgwiden.tasks (
     updated_at    timestamptz,
     PRIMARY KEY (migration_id, step_id)
 ) WITH (fillfactor = 50);
+
+-- The catalog of the closure's tables as prepare planned from it
+-- (planner.Record): later phases compare the live catalog with it to find
+-- what changed meanwhile (schema drift).
+ALTER TABLE pgwiden.migrations ADD COLUMN IF NOT EXISTS catalog jsonb;

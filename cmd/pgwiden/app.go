@@ -11,6 +11,8 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v2"
+
+	"github.com/pgwiden/pgwiden/migrator"
 )
 
 // version is set with -ldflags "-X main.version=...".
@@ -112,17 +114,22 @@ func logWriter(format string, w io.Writer) (io.Writer, error) {
 // migration's lock), tagged application_name=pgwiden so DBAs can find them
 // in pg_stat_activity.
 func connect(ctx context.Context, dsn string, timeout time.Duration) (*pgxpool.Pool, error) {
-	return openPool(ctx, "--dsn", dsn, "pgwiden", 2, timeout, nil)
+	return openPool(ctx, "--dsn", dsn, "pgwiden", 2, timeout, nil, migrator.ConfigureSession)
 }
 
 // openPool opens a pool for the DSN given by flag, tagged app, with extra
-// session settings; errors name the flag and never the password.
-func openPool(ctx context.Context, flag, dsn, app string, maxConns int32, timeout time.Duration, params map[string]string) (*pgxpool.Pool, error) {
+// session settings, then configure's; errors name the flag and never the
+// password.
+func openPool(ctx context.Context, flag, dsn, app string, maxConns int32, timeout time.Duration, params map[string]string,
+	configure ...func(*pgxpool.Config)) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, usageError("%s: %s (use postgres://user@host:port/db or host=... dbname=...)", flag, redact(err.Error()))
 	}
 	cfg.MaxConns = maxConns
+	for _, f := range configure {
+		f(cfg)
+	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = app
 	for k, v := range params {
 		cfg.ConnConfig.RuntimeParams[k] = v

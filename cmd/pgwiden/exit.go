@@ -69,6 +69,7 @@ func exitCode(err error) int {
 		te *planner.TargetError
 		po *migrator.PhaseOrderError
 		be *migrator.BlockerError
+		de *migrator.DriftError
 		bu *state.BusyError
 		rf *runway.RefusedError
 	)
@@ -77,7 +78,7 @@ func exitCode(err error) int {
 		return ee.code
 	case errors.As(err, &te), errors.As(err, &po):
 		return exitUsage
-	case errors.As(err, &be), errors.As(err, &rf):
+	case errors.As(err, &be), errors.As(err, &rf), errors.As(err, &de):
 		return exitBlocked
 	case errors.As(err, &bu):
 		return exitBusy

@@ -75,6 +75,8 @@ func walkFlags(def migrator.Config) []cli.Flag {
 	return append([]cli.Flag{
 		&cli.DurationFlag{Name: "progress-interval", Value: def.ProgressEvery,
 			Usage: "without a terminal, log progress this often (a final line per table is always logged)"},
+		&cli.DurationFlag{Name: "reconnect-timeout", Value: def.ReconnectTimeout,
+			Usage: "after a lost connection (restart, failover), reconnect with backoff for this long and continue from the last checkpoint (0: stop at once)"},
 	}, throttleFlags(def)...)
 }
 
@@ -140,6 +142,9 @@ func configFrom(c *cli.Context) (migrator.Config, error) {
 	if c.IsSet("progress-interval") {
 		cfg.ProgressEvery = c.Duration("progress-interval")
 	}
+	if c.IsSet("reconnect-timeout") {
+		cfg.ReconnectTimeout = c.Duration("reconnect-timeout")
+	}
 	if c.IsSet("vacuum-every") {
 		cfg.VacuumEvery = c.Int("vacuum-every")
 	}
@@ -175,6 +180,11 @@ type phaseRun struct {
 func newMigrator(ctx context.Context, e *env, c *cli.Context, t planner.Target) (*phaseRun, error) {
 	cfg, err := configFrom(c)
 	if err != nil {
+		return nil, err
+	}
+	// Before anything else: behind a transaction-mode pooler even reading
+	// the state could fail with a confusing error.
+	if err := migrator.CheckPooler(ctx, e.pool); err != nil {
 		return nil, err
 	}
 	st, err := state.Open(ctx, e.pool, e.log)

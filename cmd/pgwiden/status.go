@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/pgwiden/pgwiden/migrator"
+	"github.com/pgwiden/pgwiden/planner"
 	"github.com/pgwiden/pgwiden/runway"
 	"github.com/pgwiden/pgwiden/state"
 )
@@ -88,6 +89,8 @@ type migrationJSON struct {
 	// Runway is the emergency runway the target's sequence is on (pgwiden
 	// runway), null when none; read for unfinished migrations only.
 	Runway *runway.Status `json:"runway"`
+	// Drift lists what changed in the migration's tables since prepare.
+	Drift []planner.DriftChange `json:"drift"`
 }
 
 type holder struct {
@@ -118,7 +121,7 @@ func statusJSON(all []migrator.Status, runways map[int64]*runway.Status) statusD
 		m := migrationJSON{ID: j.ID, Target: j.Target.String(), Schema: j.Target.Table.Schema, Table: j.Target.Table.Name,
 			Column: j.Target.Column, Phase: string(j.Phase), CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
 			LastError: j.LastError, Paused: j.Paused, MaxRate: j.MaxRate, Throttled: throttledNow(s), Tasks: []taskJSON{},
-			Runway: runways[j.ID]}
+			Runway: runways[j.ID], Drift: append([]planner.DriftChange{}, s.Drift...)}
 		if h := s.Holder; h != nil {
 			m.Holder = &holder{PID: h.PID, ApplicationName: h.ApplicationName, ClientAddr: h.ClientAddr, ClientHostname: h.ClientHostname}
 			if !h.Since.IsZero() {
@@ -277,6 +280,9 @@ func throttleLines(s migrator.Status) []string {
 	}
 	if r := s.Job.MaxRate; r != nil {
 		out = append(out, fmt.Sprintf("max rate: %d rows/s, by pgwiden throttle (--max-rate 0 clears it)", *r))
+	}
+	for _, d := range s.Drift {
+		out = append(out, "drift:    "+d.String())
 	}
 	return out
 }

@@ -19,8 +19,10 @@ const (
 
 // defaultSettings make a throwaway cluster fast (no fsync: a crash only
 // loses a cluster we discard anyway) and keep replication possible for the
-// pg_basebackup and streaming-standby tests. It returns a new slice each
-// time, so callers may append to it.
+// pg_basebackup and streaming-standby tests, and logical replication between
+// two databases of the cluster for the subscriber tests (wal_level=logical
+// adds next to nothing to the WAL of tables with a primary key). It returns
+// a new slice each time, so callers may append to it.
 func defaultSettings() []string {
 	return []string{
 		"listen_addresses=127.0.0.1",
@@ -28,9 +30,9 @@ func defaultSettings() []string {
 		"synchronous_commit=off",
 		"full_page_writes=off",
 		"max_connections=200",
-		"wal_level=replica",
-		"max_wal_senders=5",
-		"max_replication_slots=5",
+		"wal_level=logical",
+		"max_wal_senders=10",
+		"max_replication_slots=10",
 	}
 }
 
