@@ -30,6 +30,12 @@ type Table struct {
 	// TableBytes is the heap size; TotalBytes adds indexes and TOAST.
 	TableBytes int64 `json:"table_bytes"`
 	TotalBytes int64 `json:"total_bytes"`
+	// Pages is pg_class.relpages, counted with RowEstimate by VACUUM and
+	// ANALYZE (0 when never counted).
+	Pages int64 `json:"pages,omitempty"`
+	// AccessMethod is the table access method, "heap" for ordinary tables
+	// ("" for partitioned tables and in fixtures older than this field).
+	AccessMethod string `json:"access_method,omitempty"`
 
 	Columns     []Column     `json:"columns"`
 	Constraints []Constraint `json:"constraints,omitempty"`

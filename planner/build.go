@@ -91,10 +91,11 @@ func (b *builder) collect(members []member) {
 	b.plan.Sequences = b.seqs
 	for _, w := range b.work {
 		tc := TableChange{Table: w.t.Name, BatchKey: batchKey(w.t), Partitioned: w.t.Kind == "partitioned"}
-		if tc.Partitioned {
-			for _, l := range w.leaves {
+		for _, l := range w.leaves {
+			if tc.Partitioned {
 				tc.Leaves = append(tc.Leaves, l.Name)
 			}
+			tc.Walks = append(tc.Walks, walkOf(b.snap, l))
 		}
 		for _, m := range w.cols {
 			tc.Columns = append(tc.Columns, ColumnChange{Name: m.col.Name, Type: m.col.Type, NotNull: m.col.NotNull,
@@ -111,10 +112,7 @@ func (b *builder) check() {
 		tables = append(tables, w.t)
 		b.finds.checkTable(b.snap, w.t)
 		for _, l := range w.leaves {
-			if l != w.t && batchKey(l) == nil {
-				b.finds.block("no-batch-key", l.Name.String(), "partition has no primary key or unique index on NOT NULL columns to walk the backfill by",
-					"add a primary key or a unique index on NOT NULL columns to the partition")
-			}
+			b.finds.checkWalk(b.snap, l)
 		}
 		for _, m := range w.cols {
 			b.finds.checkColumn(w.t, m.col)

@@ -37,10 +37,6 @@ func (f *findings) checkTable(snap *catalog.Snapshot, t *catalog.Table) {
 		f.block("inheritance", name, "the table takes part in classic (non-partition) inheritance; the column would have to change in every table of the hierarchy at once",
 			"detach the inheritance children (ALTER TABLE ... NO INHERIT) or migrate with a maintenance window")
 	}
-	if t.Kind != "partitioned" && batchKey(t) == nil {
-		f.block("no-batch-key", name, "no primary key or unique index on NOT NULL columns to walk the backfill by (keyset batches)",
-			"add a primary key or a unique index on NOT NULL columns (CREATE UNIQUE INDEX CONCURRENTLY)")
-	}
 	if t.Unlogged {
 		f.warn("unlogged", name, "the table is UNLOGGED: a crash during the migration empties it, as it would anyway", "")
 	}
@@ -58,6 +54,15 @@ func (f *findings) checkTable(snap *catalog.Snapshot, t *catalog.Table) {
 	if len(t.Publications) > 0 {
 		f.warn("publication", name, fmt.Sprintf("published by %s: from prepare on, writes replicate pgwiden's extra columns, and after the swap bigint values", strings.Join(t.Publications, ", ")),
 			"before prepare, on every subscriber: widen the column and add its _pgwiden_new and _pgwiden_old columns as nullable bigint")
+	}
+}
+
+// checkWalk blocks a table that holds rows but can be walked neither by a
+// key nor by ctid.
+func (f *findings) checkWalk(snap *catalog.Snapshot, t *catalog.Table) {
+	if w := walkOf(snap, t); w.Method == "" {
+		f.block("no-batch-key", t.Name.String(), w.Why,
+			"add a primary key or a unique index on NOT NULL columns (CREATE UNIQUE INDEX CONCURRENTLY)")
 	}
 }
 

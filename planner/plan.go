@@ -30,6 +30,9 @@ type TableChange struct {
 	Columns []ColumnChange `json:"columns"`
 	// BatchKey is the unique, NOT NULL key the backfill walks (keyset).
 	BatchKey []string `json:"batch_key,omitempty"`
+	// Walks says how the backfill and the verifications go through each
+	// table that holds rows (the table itself, or its leaf partitions).
+	Walks []Walk `json:"walks,omitempty"`
 	// Partitioned tables are changed through their parent; their leaf
 	// partitions are backfilled one by one.
 	Partitioned bool            `json:"partitioned,omitempty"`

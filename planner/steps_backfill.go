@@ -19,13 +19,13 @@ func (b *builder) backfillSteps() {
 			differs = append(differs, s+" IS DISTINCT FROM "+o)
 		}
 		for _, l := range w.leaves {
-			key := batchKey(l)
-			if key == nil {
+			upd := "UPDATE " + l.Name.Quoted() + " SET " + strings.Join(sets, ", ") + " WHERE " + rangeSlot + " AND (" + strings.Join(differs, " OR ") + ")"
+			bt := batches(l, walkOf(b.snap, l), upd)
+			if bt == nil {
 				continue // reported as a blocker
 			}
-			upd := "UPDATE " + l.Name.Quoted() + " SET " + strings.Join(sets, ", ") + " WHERE " + rangeSlot + " AND (" + strings.Join(differs, " OR ") + ")"
 			b.add(Step{ID: "backfill/copy/" + l.Name.String(), Phase: Backfill, Table: l.Name,
-				Batch: keyset(l, key, upd), Lock: RowExclusive, InTx: true,
+				Batch: bt, Lock: RowExclusive, InTx: true,
 				Note: "one short transaction per batch, committed with its checkpoint"})
 		}
 	}
@@ -48,12 +48,11 @@ func (b *builder) verifySteps(other func(string) string, note string) {
 			differs = append(differs, catalog.Ident(other(m.col.Name))+" IS DISTINCT FROM "+catalog.Ident(m.col.Name))
 		}
 		for _, l := range w.leaves {
-			key := batchKey(l)
-			if key == nil {
+			q := "SELECT count(*) FROM " + l.Name.Quoted() + " WHERE " + rangeSlot + " AND (" + strings.Join(differs, " OR ") + ")"
+			bt := batches(l, walkOf(b.snap, l), q)
+			if bt == nil {
 				continue
 			}
-			q := "SELECT count(*) FROM " + l.Name.Quoted() + " WHERE " + rangeSlot + " AND (" + strings.Join(differs, " OR ") + ")"
-			bt := keyset(l, key, q)
 			b.add(Step{ID: string(b.phase) + "/verify/" + l.Name.String(), Phase: b.phase, Table: l.Name, SQL: bt.Next, Batch: bt,
 				Lock: AccessShare, InTx: true, Note: note})
 		}
