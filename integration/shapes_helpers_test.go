@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -165,6 +166,7 @@ func modelLines(m map[string]string) []string {
 func migrateUnder(t *testing.T, ctx context.Context, db *pgtest.DB, target planner.Target, w *shapeWriter) *planner.Plan {
 	t.Helper()
 	p := buildPlan(t, ctx, db, target)
+	before := schemaFacts(t, ctx, db.Pool)
 	e := newEngine(t, db, engineConfig(), noHooks)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -189,6 +191,7 @@ func migrateUnder(t *testing.T, ctx context.Context, db *pgtest.DB, target plann
 	}
 	assertWidened(t, ctx, db, p)
 	assertNoPgwidenObjects(t, ctx, db)
+	assertFactsAsBefore(t, ctx, db.Pool, p, before)
 	w.check(t, ctx, db.Pool)
 	return p
 }
@@ -202,4 +205,73 @@ func walkMethods(p *planner.Plan) map[string]string {
 		}
 	}
 	return out
+}
+
+// schemaFactsSQL lists, one line each, what a migration must leave as it
+// was in schema public: columns (of tables), indexes with their validity
+// and the index they are attached to, constraints with their validation,
+// triggers, views, policies and rules. Closure columns change type: see
+// assertFactsAsBefore. NOT NULL constraints (catalogued from PostgreSQL 18)
+// are left out: the column's NOT NULL is in its line, and the constraint's
+// name is the swap's business.
+const schemaFactsSQL = `
+SELECT 'column ' || c.oid::regclass || '.' || quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod)
+       || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END || coalesce(' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid), '')
+       || CASE WHEN a.attgenerated = 's' THEN ' GENERATED' ELSE '' END
+FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+UNION ALL
+SELECT 'index ' || pg_get_indexdef(i.indexrelid) || CASE WHEN i.indisvalid THEN '' ELSE ' INVALID' END
+       || coalesce(' attached to ' || (SELECT h.inhparent::regclass::text FROM pg_inherits h WHERE h.inhrelid = i.indexrelid), '')
+FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid WHERE c.relnamespace = 'public'::regnamespace
+UNION ALL
+SELECT 'constraint ' || conrelid::regclass || ' ' || quote_ident(conname) || ' ' || pg_get_constraintdef(oid)
+       || CASE WHEN convalidated THEN '' ELSE ' NOT VALIDATED' END
+FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND contype <> 'n'
+UNION ALL
+SELECT 'trigger ' || pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+WHERE NOT t.tgisinternal AND c.relnamespace = 'public'::regnamespace
+UNION ALL
+SELECT 'view ' || c.oid::regclass || ' ' || c.relkind::text || ' ' || pg_get_viewdef(c.oid) FROM pg_class c
+WHERE c.relkind IN ('v', 'm') AND c.relnamespace = 'public'::regnamespace
+UNION ALL
+SELECT 'policy ' || polrelid::regclass || ' ' || polname || ' ' || polcmd::text || ' ' || coalesce(pg_get_expr(polqual, polrelid), '')
+       || ' / ' || coalesce(pg_get_expr(polwithcheck, polrelid), '')
+FROM pg_policy
+UNION ALL
+SELECT 'rule ' || pg_get_ruledef(r.oid) FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
+WHERE r.rulename <> '_RETURN' AND c.relnamespace = 'public'::regnamespace`
+
+// schemaFacts reads schemaFactsSQL, sorted.
+func schemaFacts(t *testing.T, ctx context.Context, pool *pgxpool.Pool) []string {
+	t.Helper()
+	return readRows(t, ctx, pool, schemaFactsSQL)
+}
+
+// assertFactsAsBefore compares the facts after a migration with those
+// before it, where only the plan's closure columns (on their tables and on
+// every partition under them) may have changed, from integer or smallint
+// to bigint.
+func assertFactsAsBefore(t *testing.T, ctx context.Context, pool *pgxpool.Pool, p *planner.Plan, before []string) {
+	t.Helper()
+	want := slices.Clone(before)
+	for _, tc := range p.Tables {
+		for _, c := range tc.Columns {
+			cols := readRows(t, ctx, pool, `SELECT r::regclass || '.' || quote_ident($2)
+				FROM (SELECT $1::regclass AS r UNION SELECT relid FROM pg_partition_tree($1)) m`, tc.Table.Quoted(), c.Name)
+			for _, col := range cols {
+				from := "column " + col + " " + c.Type
+				for i, f := range want {
+					if strings.HasPrefix(f, from+" ") || f == from {
+						want[i] = "column " + col + " bigint" + strings.TrimPrefix(f, from)
+					}
+				}
+			}
+		}
+	}
+	slices.Sort(want)
+	if after := schemaFacts(t, ctx, pool); !slices.Equal(after, want) {
+		t.Errorf("schema differs beyond the closure's types:\n%s", firstDiff(joinLines(want), joinLines(after)))
+	}
 }

@@ -11,7 +11,16 @@ type tableWork struct {
 	t      *catalog.Table
 	cols   []member
 	leaves []*catalog.Table // the table itself unless it is partitioned
+	// parts are the partitions under a partitioned table, each with the
+	// same columns: their column follows the parent's, but indexes,
+	// constraints and triggers declared on a partition alone (not cloned
+	// from the parent) are theirs to rebuild, as a plain table's are.
+	parts []*tableWork
 }
+
+// units returns w and its partitions: everything whose own indexes,
+// constraints and triggers the cutover rebuilds.
+func (w *tableWork) units() []*tableWork { return append([]*tableWork{w}, w.parts...) }
 
 // builder carries what the step renderers share.
 type builder struct {
@@ -75,6 +84,9 @@ func Build(snap *catalog.Snapshot, t Target) (*Plan, error) {
 func (b *builder) collect(members []member) {
 	for _, m := range members {
 		b.in[catalog.ColumnRef{Table: m.table.Name, Column: m.col.Name}] = true
+		for _, d := range descendants(b.snap, m.table) {
+			b.in[catalog.ColumnRef{Table: d.Name, Column: m.col.Name}] = true
+		}
 		w := b.byName[m.table.Name]
 		if w == nil {
 			w = &tableWork{t: m.table, leaves: []*catalog.Table{m.table}}
@@ -85,6 +97,15 @@ func (b *builder) collect(members []member) {
 			b.work = append(b.work, w)
 		}
 		w.cols = append(w.cols, m)
+	}
+	for _, w := range b.work {
+		for _, d := range descendants(b.snap, w.t) {
+			pw := &tableWork{t: d, cols: w.cols, leaves: []*catalog.Table{d}}
+			if d.Kind == "partitioned" {
+				pw.leaves = leaves(b.snap, d)
+			}
+			w.parts = append(w.parts, pw)
+		}
 	}
 	b.fks = affectedFKs(b.snap, b.in)
 	b.seqs = sequenceChanges(b.snap, members)
@@ -116,6 +137,15 @@ func (b *builder) check() {
 		}
 		for _, m := range w.cols {
 			b.finds.checkColumn(w.t, m.col)
+			b.finds.checkDependents(w.t, m.col)
+		}
+		for _, p := range w.parts {
+			b.finds.checkTable(b.snap, p.t)
+			for _, m := range p.cols {
+				if c := p.t.Column(m.col.Name); c != nil {
+					b.finds.checkDependents(p.t, c)
+				}
+			}
 		}
 	}
 	b.views = b.finds.checkViews(b.snap, b.in, b.snap.Superuser)

@@ -25,20 +25,66 @@ type fkRef struct {
 // that references a closure column joins it, and so on down the chain. A
 // composite FK pulls in only the column at the referencing position. The
 // result is in breadth-first order, so parents come before children.
+//
+// A partition's column type follows its partitioned table, so a partition
+// never joins alone: a foreign key declared on a partition (pagila's
+// payment_p2022_01) or a target that is a partition brings in the
+// partitioned table at the top of its tree, and with it every sibling.
+// Keys referencing any partition of a closure table are walked too.
 func closure(snap *catalog.Snapshot, tab *catalog.Table, col *catalog.Column) []member {
-	out := []member{{table: tab, col: col, why: "target"}}
-	seen := map[catalog.ColumnRef]bool{{Table: tab.Name, Column: col.Name}: true}
+	start := member{table: tab, col: col, why: "target"}
+	if root := partitionRoot(snap, tab); root != tab && root.Column(col.Name) != nil {
+		start = member{table: root, col: root.Column(col.Name),
+			why: fmt.Sprintf("target %s is a partition of it: a partition's column type follows its partitioned table", tab.Name)}
+	}
+	out := []member{start}
+	seen := map[catalog.ColumnRef]bool{{Table: start.table.Name, Column: start.col.Name}: true}
 	for i := 0; i < len(out); i++ {
 		parent := out[i]
-		for _, ref := range referencing(snap, parent.table.Name, parent.col.Name) {
-			child := ref.table.Column(ref.con.Columns[ref.pos])
-			key := catalog.ColumnRef{Table: ref.table.Name, Column: child.Name}
-			if seen[key] || !catalog.IsNarrowInt(child.Type) {
-				continue
+		for _, src := range append([]*catalog.Table{parent.table}, descendants(snap, parent.table)...) {
+			for _, ref := range referencing(snap, src.Name, parent.col.Name) {
+				table := partitionRoot(snap, ref.table)
+				child := table.Column(ref.con.Columns[ref.pos])
+				if child == nil {
+					continue
+				}
+				key := catalog.ColumnRef{Table: table.Name, Column: child.Name}
+				if seen[key] || !catalog.IsNarrowInt(child.Type) {
+					continue
+				}
+				seen[key] = true
+				why := fmt.Sprintf("FK %s references %s.%s", catalog.Ident(ref.con.Name), src.Name, parent.col.Name)
+				if table != ref.table {
+					why += fmt.Sprintf(" (declared on its partition %s)", ref.table.Name)
+				}
+				out = append(out, member{table: table, col: child, why: why})
 			}
-			seen[key] = true
-			why := fmt.Sprintf("FK %s references %s.%s", catalog.Ident(ref.con.Name), parent.table.Name, parent.col.Name)
-			out = append(out, member{table: ref.table, col: child, why: why})
+		}
+	}
+	return out
+}
+
+// partitionRoot returns the partitioned table at the top of t's partition
+// tree, t itself when it is not a partition.
+func partitionRoot(snap *catalog.Snapshot, t *catalog.Table) *catalog.Table {
+	for t.PartitionOf != nil {
+		up := snap.Table(*t.PartitionOf)
+		if up == nil {
+			break
+		}
+		t = up
+	}
+	return t
+}
+
+// descendants returns every partition under t, sub-partitioned ones and
+// leaves, depth first.
+func descendants(snap *catalog.Snapshot, t *catalog.Table) []*catalog.Table {
+	var out []*catalog.Table
+	for _, p := range t.Partitions {
+		if pt := snap.Table(p); pt != nil {
+			out = append(out, pt)
+			out = append(out, descendants(snap, pt)...)
 		}
 	}
 	return out

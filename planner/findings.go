@@ -29,10 +29,6 @@ func (f *findings) checkTable(snap *catalog.Snapshot, t *catalog.Table) {
 		f.block("not-owner", name, fmt.Sprintf("the table is owned by %q and %q is not a member of that role; ALTER TABLE needs ownership", t.Owner, snap.CurrentUser),
 			fmt.Sprintf("run pgwiden as the owner (or a member of role %q)", t.Owner))
 	}
-	if t.PartitionOf != nil {
-		f.block("partition", name, fmt.Sprintf("the table is a partition of %s; a partition's column type follows its parent", t.PartitionOf),
-			fmt.Sprintf("target the parent table %s instead", t.PartitionOf))
-	}
 	if len(t.InheritsFrom) > 0 || len(t.InheritedBy) > 0 {
 		f.block("inheritance", name, "the table takes part in classic (non-partition) inheritance; the column would have to change in every table of the hierarchy at once",
 			"detach the inheritance children (ALTER TABLE ... NO INHERIT) or migrate with a maintenance window")
@@ -83,6 +79,12 @@ func (f *findings) checkColumn(t *catalog.Table, c *catalog.Column) {
 	if c.Generated != "" {
 		f.block("generated", obj, "the column is a generated column", "make it a plain column first")
 	}
+}
+
+// checkDependents looks at what depends on one closure column of a table
+// or of one of its partitions.
+func (f *findings) checkDependents(t *catalog.Table, c *catalog.Column) {
+	obj := t.Name.String() + "." + c.Name
 	for _, g := range c.GeneratedDeps {
 		f.block("generated-dep", obj, fmt.Sprintf("generated column %s is computed from it; it cannot be moved to the new column without a table rewrite", catalog.Ident(g)),
 			fmt.Sprintf("drop generated column %s (or turn it into a trigger-maintained column) before the migration", catalog.Ident(g)))

@@ -34,19 +34,25 @@ func (b *builder) swapSQL(d direction) (string, error) {
 		s.add("ALTER TABLE %s DROP CONSTRAINT %s", fk.table.Name.Quoted(), catalog.Ident(fk.con.Name))
 	}
 	for _, w := range b.work {
-		for _, con := range b.closureConstraints(w) {
-			s.add("ALTER TABLE %s DROP CONSTRAINT %s", w.t.Name.Quoted(), catalog.Ident(con.Name))
+		for _, u := range w.units() {
+			for _, con := range b.closureConstraints(u) {
+				s.add("ALTER TABLE %s DROP CONSTRAINT %s", u.t.Name.Quoted(), catalog.Ident(con.Name))
+			}
 		}
 	}
 	for _, w := range b.work {
 		b.swapColumns(&s, w, d)
-		b.recreateColumnTriggers(&s, w)
+		for _, u := range w.units() {
+			b.recreateColumnTriggers(&s, u)
+		}
 	}
 	for _, w := range b.work {
-		b.swapIndexes(&s, w, d)
-		for _, con := range b.closureConstraints(w) {
-			if con.Type == catalog.ConCheck {
-				s.add("ALTER TABLE %s RENAME CONSTRAINT %s TO %s", w.t.Name.Quoted(), catalog.Ident(d.copy(con.Name)), catalog.Ident(con.Name))
+		for _, u := range w.units() {
+			b.swapIndexes(&s, u, d)
+			for _, con := range b.closureConstraints(u) {
+				if con.Type == catalog.ConCheck {
+					s.add("ALTER TABLE %s RENAME CONSTRAINT %s TO %s", u.t.Name.Quoted(), catalog.Ident(d.copy(con.Name)), catalog.Ident(con.Name))
+				}
 			}
 		}
 	}

@@ -19,11 +19,13 @@ func (b *builder) unswapSteps() error {
 	b.guardSteps()
 	b.verifySteps(oldName, "read-only pass; a row whose value no longer fits the old type stops the rollback")
 	for _, w := range b.work {
-		if err := b.keyIndexSteps(w); err != nil {
-			return err
-		}
-		if err := b.checkSteps(w); err != nil {
-			return err
+		for _, u := range w.units() {
+			if err := b.keyIndexSteps(u); err != nil {
+				return err
+			}
+			if err := b.checkSteps(u); err != nil {
+				return err
+			}
 		}
 		for _, m := range w.cols {
 			if m.col.NotNull {
