@@ -186,7 +186,7 @@ func childIndex(l *catalog.Table, p catalog.QName) *catalog.Index {
 func rebuildIndex(t catalog.QName, ix catalog.Index, how, name string, rename map[string]string) (string, error) {
 	tail, unique, err := indexTail(ix.Def)
 	if err == nil {
-		tail, err = renameColumns(tail, rename)
+		tail, err = renameIndexTail(tail, rename)
 	}
 	if err != nil {
 		return "", fmt.Errorf("index %s: %w", ix.Name, err)
