@@ -251,15 +251,16 @@ func schemaFacts(t *testing.T, ctx context.Context, pool *pgxpool.Pool) []string
 
 // assertFactsAsBefore compares the facts after a migration with those
 // before it, where only the plan's closure columns (on their tables and on
-// every partition under them) may have changed, from integer or smallint
+// every partition or inheritance child under them) may have changed, from integer or smallint
 // to bigint.
 func assertFactsAsBefore(t *testing.T, ctx context.Context, pool *pgxpool.Pool, p *planner.Plan, before []string) {
 	t.Helper()
 	want := slices.Clone(before)
 	for _, tc := range p.Tables {
 		for _, c := range tc.Columns {
-			cols := readRows(t, ctx, pool, `SELECT r::regclass || '.' || quote_ident($2)
-				FROM (SELECT $1::regclass AS r UNION SELECT relid FROM pg_partition_tree($1)) m`, tc.Table.Quoted(), c.Name)
+			cols := readRows(t, ctx, pool, `WITH RECURSIVE tree(r) AS (
+				SELECT $1::regclass::oid UNION SELECT i.inhrelid FROM pg_inherits i JOIN tree ON i.inhparent = tree.r)
+				SELECT r::regclass || '.' || quote_ident($2) FROM tree`, tc.Table.Quoted(), c.Name)
 			for _, col := range cols {
 				from := "column " + col + " " + c.Type
 				for i, f := range want {

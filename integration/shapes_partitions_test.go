@@ -153,7 +153,7 @@ func TestShapePartitionAttachedAfterPrepare(t *testing.T) {
 	runTarget(t, ctx, e, pagilaTarget, "prepare", "backfill")
 	db.Exec(t, `CREATE TABLE payment_p2022_05 PARTITION OF payment FOR VALUES FROM ('2022-05-01') TO ('2022-06-01')`)
 	err := e.m.Cutover(ctx, pagilaTarget)
-	if err == nil || !strings.Contains(err.Error(), "public.payment_p2022_05: partition of public.payment since the migration was prepared") {
+	if err == nil || !strings.Contains(err.Error(), "public.payment_p2022_05: a partition of public.payment since the migration was prepared") {
 		t.Fatalf("cutover = %v, want a refusal naming payment_p2022_05", err)
 	}
 	if typ := columnType(t, ctx, db.Pool, "customer", "customer_id"); typ != "integer" {

@@ -9,13 +9,14 @@ import (
 )
 
 // checkPartitions refuses to go on when a partitioned table of the plan
-// gained or lost partitions since prepare (planner.PartitionChanges).
+// gained or lost partitions since prepare, or an inheritance parent
+// children (planner.PartitionChanges).
 func (r *run) checkPartitions(ctx context.Context) error {
-	partitioned := false
+	trees := false
 	for _, tc := range r.job.Plan.Tables {
-		partitioned = partitioned || tc.Partitioned
+		trees = trees || len(tc.Leaves) > 0
 	}
-	if !partitioned {
+	if !trees {
 		return nil
 	}
 	snap, err := catalog.Load(ctx, r.m.pool, nil)

@@ -89,10 +89,7 @@ func (b *builder) collect(members []member) {
 		}
 		w := b.byName[m.table.Name]
 		if w == nil {
-			w = &tableWork{t: m.table, leaves: []*catalog.Table{m.table}}
-			if m.table.Kind == "partitioned" {
-				w.leaves = leaves(b.snap, m.table)
-			}
+			w = &tableWork{t: m.table, leaves: rowTables(b.snap, m.table)}
 			b.byName[m.table.Name] = w
 			b.work = append(b.work, w)
 		}
@@ -100,10 +97,7 @@ func (b *builder) collect(members []member) {
 	}
 	for _, w := range b.work {
 		for _, d := range descendants(b.snap, w.t) {
-			pw := &tableWork{t: d, cols: w.cols, leaves: []*catalog.Table{d}}
-			if d.Kind == "partitioned" {
-				pw.leaves = leaves(b.snap, d)
-			}
+			pw := &tableWork{t: d, cols: w.cols, leaves: rowTables(b.snap, d)}
 			w.parts = append(w.parts, pw)
 		}
 	}
@@ -113,7 +107,7 @@ func (b *builder) collect(members []member) {
 	for _, w := range b.work {
 		tc := TableChange{Table: w.t.Name, BatchKey: batchKey(w.t), Partitioned: w.t.Kind == "partitioned"}
 		for _, l := range w.leaves {
-			if tc.Partitioned {
+			if tc.Partitioned || len(w.leaves) > 1 {
 				tc.Leaves = append(tc.Leaves, l.Name)
 			}
 			tc.Walks = append(tc.Walks, walkOf(b.snap, l))

@@ -64,30 +64,56 @@ func closure(snap *catalog.Snapshot, tab *catalog.Table, col *catalog.Column) []
 	return out
 }
 
-// partitionRoot returns the partitioned table at the top of t's partition
-// tree, t itself when it is not a partition.
+// partitionRoot returns the table at the top of t's partition or
+// inheritance tree, t itself when it has no parent. A child of several
+// parents stops the climb (it is a blocker: checkTable).
 func partitionRoot(snap *catalog.Snapshot, t *catalog.Table) *catalog.Table {
-	for t.PartitionOf != nil {
-		up := snap.Table(*t.PartitionOf)
-		if up == nil {
-			break
+	for {
+		var up *catalog.QName
+		switch {
+		case t.PartitionOf != nil:
+			up = t.PartitionOf
+		case len(t.InheritsFrom) == 1:
+			up = &t.InheritsFrom[0]
 		}
-		t = up
+		if up == nil || snap.Table(*up) == nil {
+			return t
+		}
+		t = snap.Table(*up)
 	}
-	return t
 }
 
-// descendants returns every partition under t, sub-partitioned ones and
-// leaves, depth first.
+// descendants returns every partition or inheritance child under t,
+// sub-partitioned ones and leaves, grandchildren too, depth first.
 func descendants(snap *catalog.Snapshot, t *catalog.Table) []*catalog.Table {
 	var out []*catalog.Table
-	for _, p := range t.Partitions {
+	for _, p := range append(slices.Clone(t.Partitions), t.InheritedBy...) {
 		if pt := snap.Table(p); pt != nil {
 			out = append(out, pt)
 			out = append(out, descendants(snap, pt)...)
 		}
 	}
 	return out
+}
+
+// rowTables returns the tables that hold t's rows, each walked by the
+// backfill on its own: the leaf partitions of a partitioned table; t and
+// every table that inherits from it, for a parent in classic inheritance
+// (each holds rows, and each walk reads ONLY its own); t otherwise.
+func rowTables(snap *catalog.Snapshot, t *catalog.Table) []*catalog.Table {
+	if t.Kind == "partitioned" {
+		return leaves(snap, t)
+	}
+	return append([]*catalog.Table{t}, descendants(snap, t)...)
+}
+
+// only is the table's name for a statement that must not reach the tables
+// inheriting from it.
+func only(t *catalog.Table) string {
+	if len(t.InheritedBy) > 0 {
+		return "ONLY " + t.Name.Quoted()
+	}
+	return t.Name.Quoted()
 }
 
 // fkPos is a foreign key and the position of one referenced column in it.

@@ -29,9 +29,9 @@ func (f *findings) checkTable(snap *catalog.Snapshot, t *catalog.Table) {
 		f.block("not-owner", name, fmt.Sprintf("the table is owned by %q and %q is not a member of that role; ALTER TABLE needs ownership", t.Owner, snap.CurrentUser),
 			fmt.Sprintf("run pgwiden as the owner (or a member of role %q)", t.Owner))
 	}
-	if len(t.InheritsFrom) > 0 || len(t.InheritedBy) > 0 {
-		f.block("inheritance", name, "the table takes part in classic (non-partition) inheritance; the column would have to change in every table of the hierarchy at once",
-			"detach the inheritance children (ALTER TABLE ... NO INHERIT) or migrate with a maintenance window")
+	if len(t.InheritsFrom) > 1 {
+		f.block("inheritance", name, fmt.Sprintf("the table inherits from %d parents; its columns follow all of them at once", len(t.InheritsFrom)),
+			"detach it from all parents but one (ALTER TABLE ... NO INHERIT) or migrate with a maintenance window")
 	}
 	if t.Unlogged {
 		f.warn("unlogged", name, "the table is UNLOGGED: a crash during the migration empties it, as it would anyway", "")

@@ -81,10 +81,11 @@ func (b *builder) addSync(w *tableWork) {
 const rowTriggersOnPartitioned = 130000
 
 // triggerTables names the tables that carry w's sync trigger: w itself,
-// or on PostgreSQL 12 each leaf partition of a partitioned w. All of them
-// call w's one sync function.
+// or on PostgreSQL 12 each leaf partition of a partitioned w, or w and
+// every table inheriting from it (triggers are not inherited). All of
+// them call w's one sync function.
 func (b *builder) triggerTables(w *tableWork) []catalog.QName {
-	if w.t.Kind != "partitioned" || b.snap.ServerVersion >= rowTriggersOnPartitioned {
+	if w.t.Kind == "partitioned" && b.snap.ServerVersion >= rowTriggersOnPartitioned {
 		return []catalog.QName{w.t.Name}
 	}
 	var out []catalog.QName
