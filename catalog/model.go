@@ -154,7 +154,10 @@ type Trigger struct {
 
 // Policy is a row-level security policy.
 type Policy struct {
-	Name    string   `json:"name"`
+	Name string `json:"name"`
+	// Def is the CREATE POLICY statement that re-creates it, e.g.
+	// "CREATE POLICY p ON public.t AS PERMISSIVE FOR ALL TO PUBLIC USING ((tenant_id = 1))".
+	Def     string   `json:"def,omitempty"`
 	Columns []string `json:"columns,omitempty"` // columns its expressions use
 }
 

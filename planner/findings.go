@@ -86,8 +86,9 @@ func (f *findings) checkColumn(t *catalog.Table, c *catalog.Column) {
 func (f *findings) checkDependents(t *catalog.Table, c *catalog.Column) {
 	obj := t.Name.String() + "." + c.Name
 	for _, g := range c.GeneratedDeps {
-		f.block("generated-dep", obj, fmt.Sprintf("generated column %s is computed from it; it cannot be moved to the new column without a table rewrite", catalog.Ident(g)),
-			fmt.Sprintf("drop generated column %s (or turn it into a trigger-maintained column) before the migration", catalog.Ident(g)))
+		f.block("generated-dep", obj, fmt.Sprintf("stored generated column %s is computed from it; its expression cannot be moved to the new column without a table rewrite", catalog.Ident(g)),
+			fmt.Sprintf("before prepare run ALTER TABLE %s ALTER COLUMN %s DROP EXPRESSION (PostgreSQL 13+; it keeps its values as a plain column, to be kept current by the application or a trigger during the migration; on 12, drop the column), and make it generated again after cleanup, in a maintenance window (that rewrites the table)",
+				t.Name.Quoted(), catalog.Ident(g)))
 	}
 	if slices.Contains(t.PartitionKey, c.Name) {
 		f.block("partition-key", obj, "the column is part of the partition key, which cannot be swapped for another column",
@@ -100,9 +101,13 @@ func (f *findings) checkDependents(t *catalog.Table, c *catalog.Column) {
 		}
 	}
 	for _, p := range t.Policies {
-		if slices.Contains(p.Columns, c.Name) {
-			f.block("policy", obj, fmt.Sprintf("row-level security policy %s uses it; pgwiden does not rebuild policies", catalog.Ident(p.Name)),
-				fmt.Sprintf("drop policy %s before cutover and re-create it right after", catalog.Ident(p.Name)))
+		switch {
+		case !slices.Contains(p.Columns, c.Name):
+		case p.Def == "": // a catalog dumped before policies had definitions
+			f.block("policy", obj, fmt.Sprintf("row-level security policy %s uses it, and the catalog has no definition to re-create it from", catalog.Ident(p.Name)),
+				"plan again from the live database")
+		default:
+			f.warn("policy", obj+" policy "+p.Name, "row-level security policy reads the column: the swap drops and re-creates it from its definition, in the same transaction", "")
 		}
 	}
 	for _, ix := range t.Indexes {

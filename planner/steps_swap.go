@@ -29,6 +29,7 @@ func (b *builder) swapSteps() error {
 func (b *builder) swapSQL(d direction) (string, error) {
 	var s stmts
 	s.add("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", b.lockList())
+	b.dropPolicies(&s)
 	b.dropViews(&s)
 	for _, fk := range b.fks {
 		s.add("ALTER TABLE %s DROP CONSTRAINT %s", fk.table.Name.Quoted(), catalog.Ident(fk.con.Name))
@@ -60,6 +61,7 @@ func (b *builder) swapSQL(d direction) (string, error) {
 		return "", err
 	}
 	b.createViews(&s)
+	b.createPolicies(&s)
 	for _, w := range b.work {
 		b.syncFunction(&s, w, d)
 	}
