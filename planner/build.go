@@ -46,9 +46,21 @@ type builder struct {
 // target cannot be planned at all; blockers found along the way are part of
 // the plan, so an operator sees all of them at once.
 func Build(snap *catalog.Snapshot, t Target) (*Plan, error) {
-	tab, col, err := resolve(snap, t)
+	tab, cols, err := resolveAll(snap, t)
 	if err != nil {
 		return nil, err
+	}
+	// Columns already bigint among several add nothing; one alone is
+	// looked at below (its sequence may still be narrow).
+	var narrow []*catalog.Column
+	for _, c := range cols {
+		if catalog.IsNarrowInt(c.Type) {
+			narrow = append(narrow, c)
+		}
+	}
+	col := cols[0]
+	if len(narrow) > 0 {
+		col = narrow[0]
 	}
 	p := &Plan{FormatVersion: FormatVersion, Target: t, Blockers: []Finding{}, Warnings: []Finding{}, Steps: []Step{}, Tables: []TableChange{}}
 	if !catalog.IsNarrowInt(col.Type) {
@@ -71,7 +83,7 @@ func Build(snap *catalog.Snapshot, t Target) (*Plan, error) {
 		b.sequenceSteps()
 		return p, nil
 	}
-	b.collect(closure(snap, tab, col))
+	b.collect(closure(snap, tab, narrow))
 	b.check()
 	b.estimate()
 	b.render()

@@ -21,7 +21,8 @@ type fkRef struct {
 	con   *catalog.Constraint
 }
 
-// closure walks foreign keys from the target: every narrow integer column
+// closure walks foreign keys from the target columns (one, or several of
+// one table: the union of their closures): every narrow integer column
 // that references a closure column joins it, and so on down the chain. A
 // composite FK pulls in only the column at the referencing position. The
 // result is in breadth-first order, so parents come before children.
@@ -31,14 +32,20 @@ type fkRef struct {
 // payment_p2022_01) or a target that is a partition brings in the
 // partitioned table at the top of its tree, and with it every sibling.
 // Keys referencing any partition of a closure table are walked too.
-func closure(snap *catalog.Snapshot, tab *catalog.Table, col *catalog.Column) []member {
-	start := member{table: tab, col: col, why: "target"}
-	if root := partitionRoot(snap, tab); root != tab && root.Column(col.Name) != nil {
-		start = member{table: root, col: root.Column(col.Name),
-			why: fmt.Sprintf("target %s is a partition of it: a partition's column type follows its partitioned table", tab.Name)}
+func closure(snap *catalog.Snapshot, tab *catalog.Table, cols []*catalog.Column) []member {
+	var out []member
+	seen := map[catalog.ColumnRef]bool{}
+	for _, col := range cols {
+		start := member{table: tab, col: col, why: "target"}
+		if root := partitionRoot(snap, tab); root != tab && root.Column(col.Name) != nil {
+			start = member{table: root, col: root.Column(col.Name),
+				why: fmt.Sprintf("target %s is a partition of it (or inherits from it): its column type follows", tab.Name)}
+		}
+		if key := (catalog.ColumnRef{Table: start.table.Name, Column: start.col.Name}); !seen[key] {
+			seen[key] = true
+			out = append(out, start)
+		}
 	}
-	out := []member{start}
-	seen := map[catalog.ColumnRef]bool{{Table: start.table.Name, Column: start.col.Name}: true}
 	for i := 0; i < len(out); i++ {
 		parent := out[i]
 		for _, src := range append([]*catalog.Table{parent.table}, descendants(snap, parent.table)...) {

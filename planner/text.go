@@ -11,7 +11,7 @@ import (
 // warnings, estimates, then every phase's SQL with the lock it takes.
 func WriteText(w io.Writer, p *Plan) error {
 	pw := &printer{w: w}
-	pw.printf("pgwiden plan: widen %s to bigint\n", p.Target)
+	pw.printf("pgwiden plan: widen %s to bigint\n", p.Target.Describe())
 	if p.NothingToDo {
 		pw.printf("\nNothing to do: %s.\n", p.Reason)
 		return pw.err
