@@ -200,6 +200,10 @@ type View struct {
 	Options []string `json:"options,omitempty"`
 	Comment string   `json:"comment,omitempty"`
 	Grants  []string `json:"grants,omitempty"`
+	// Indexes of a materialized view, as CREATE INDEX statements, and
+	// whether it holds data (a REFRESH has run since it was created).
+	Indexes   []string `json:"indexes,omitempty"`
+	Populated bool     `json:"populated,omitempty"`
 }
 
 // ColumnRef names one column of one table.

@@ -137,6 +137,20 @@ func TestShapePartitionFKs(t *testing.T) {
 	if !slices.Equal(fks, want) {
 		t.Errorf("foreign keys to customer after the migration:\n%s", firstDiff(joinLines(want), joinLines(fks)))
 	}
+	// The materialized view was re-created over the new columns and
+	// refreshed after the swap, with its index, grant and comment; it
+	// refreshes concurrently and then holds what its query returns.
+	if got := readRows(t, ctx, db.Pool, `SELECT concat_ws(' ', c.relispopulated, format_type(a.atttypid, a.atttypmod), c.relacl::text, obj_description(c.oid, 'pg_class'))
+		FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'customer_id' WHERE c.oid = 'customer_spend'::regclass`); len(got) != 1 || !strings.HasPrefix(got[0], "t bigint {") || !strings.Contains(got[0], "=r/") || !strings.HasSuffix(got[0], " spend per customer") {
+		t.Errorf("customer_spend after the migration: %v, want populated, bigint, granted to PUBLIC, commented", got)
+	}
+	db.Exec(t, `REFRESH MATERIALIZED VIEW CONCURRENTLY customer_spend`)
+	if got := readRows(t, ctx, db.Pool, `SELECT count(*)::text FROM ((TABLE customer_spend EXCEPT SELECT c.customer_id, c.last_name, count(p.*), coalesce(sum(p.amount), 0)
+		FROM customer c LEFT JOIN payment p ON p.customer_id = c.customer_id GROUP BY c.customer_id, c.last_name)
+		UNION ALL (SELECT c.customer_id, c.last_name, count(p.*), coalesce(sum(p.amount), 0)
+		FROM customer c LEFT JOIN payment p ON p.customer_id = c.customer_id GROUP BY c.customer_id, c.last_name EXCEPT TABLE customer_spend)) d`); got[0] != "0" {
+		t.Errorf("customer_spend differs from its query in %s rows", got[0])
+	}
 	if got := readRows(t, ctx, db.Pool, `SELECT pg_get_indexdef('payment_p2022_02_customer_id_idx'::regclass)`); got[0] != "CREATE INDEX payment_p2022_02_customer_id_idx ON public.payment_p2022_02 USING btree (customer_id, payment_date DESC) WHERE (amount > (0)::numeric)" {
 		t.Errorf("partition's own index after the migration: %s", got[0])
 	}
@@ -165,5 +179,24 @@ func TestShapePartitionAttachedAfterPrepare(t *testing.T) {
 		if typ := columnType(t, ctx, db.Pool, tab, "customer_id"); typ != "bigint" {
 			t.Errorf("%s.customer_id is %s, want bigint", tab, typ)
 		}
+	}
+}
+
+// TestShapeRollbackAfterCutover swaps back after the cutover: the
+// schema, the materialized view included (re-created empty by the swap
+// back, then refreshed), is exactly what it was before prepare.
+func TestShapeRollbackAfterCutover(t *testing.T) {
+	t.Parallel()
+	ctx := pgtest.Context(t)
+	db := newDBWith(t, pagilaSchema)
+	before := schemaFacts(t, ctx, db.Pool)
+	e := newEngine(t, db, engineConfig(), noHooks)
+	runTarget(t, ctx, e, pagilaTarget, "prepare", "backfill", "cutover", "rollback")
+	if after := schemaFacts(t, ctx, db.Pool); strings.Join(after, "\n") != strings.Join(before, "\n") {
+		t.Errorf("schema after the rollback differs:\n%s", firstDiff(joinLines(before), joinLines(after)))
+	}
+	assertNoPgwidenObjects(t, ctx, db)
+	if got := readRows(t, ctx, db.Pool, `SELECT relispopulated::text FROM pg_class WHERE oid = 'customer_spend'::regclass`); got[0] != "true" {
+		t.Errorf("customer_spend populated after the rollback: %s", got[0])
 	}
 }

@@ -125,12 +125,14 @@ func (f *findings) checkViews(snap *catalog.Snapshot, in map[catalog.ColumnRef]b
 	out := dependentViews(snap.Views, in)
 	for _, v := range out {
 		switch {
-		case v.Kind == "materialized view":
-			f.block("matview", v.Name.String(), "materialized view reads the column: re-creating it inside the swap would recompute it, and rebuild its indexes, while the tables are locked",
-				fmt.Sprintf("drop %s before cutover and re-create it (with its indexes) afterwards", v.Name.Quoted()))
 		case !v.Owned && !superuser:
 			f.block("view-owner", v.Name.String(), fmt.Sprintf("%s owned by %q reads the column; the swap must drop and re-create it, which needs its owner", v.Kind, v.Owner),
 				fmt.Sprintf("run pgwiden as a member of role %q", v.Owner))
+		case v.Kind == "materialized view" && v.Populated:
+			f.warn("matview", v.Name.String(), "materialized view reads the column: the swap re-creates it empty (WITH NO DATA, with its indexes, owner, grants and comment) and the step after the swap refreshes it; from the swap's commit until that REFRESH takes its lock, a query on it fails with \"materialized view has not been populated\", then waits for the refresh",
+				"")
+		case v.Kind == "materialized view":
+			f.warn("matview", v.Name.String(), "materialized view reads the column: the swap re-creates it from its definition, empty as it is now (WITH NO DATA), with its indexes, owner, grants and comment", "")
 		default:
 			f.warn("view", v.Name.String(), v.Kind+" reads the column: the swap drops and re-creates it from its definition, with its options, owner, grants and comment", "")
 		}

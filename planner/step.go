@@ -55,6 +55,10 @@ type Step struct {
 	// InTx is false for statements that cannot run in a transaction block
 	// (CREATE/DROP INDEX CONCURRENTLY).
 	InTx bool `json:"in_tx"`
+	// Scan is set for a statement that runs a query over whole tables
+	// and locks only an object of its own (REFRESH of a materialized
+	// view): it runs without statement_timeout.
+	Scan bool `json:"scan,omitempty"`
 	// Batch is set for steps that run repeatedly over key ranges
 	// (backfill, verify); SQL then shows Batch.Next.
 	Batch *Batch `json:"batch,omitempty"`

@@ -42,6 +42,7 @@ func (b *builder) unswapSteps() error {
 	}
 	b.add(Step{ID: "unswap/swap", Phase: Unswap, SQL: sql, Lock: AccessExclusive, InTx: true,
 		Note: "one transaction, catalog changes only: the old columns become the live ones again"})
+	b.refreshSteps(Unswap)
 	b.validateDeferredFKs(Unswap, "unswap/validate/")
 	b.plan.Steps = append(b.plan.Steps, b.unguard...)
 	return nil

@@ -3,7 +3,7 @@
 -- partition (one partition has none), and indexes of its own per partition;
 -- customer_event is partitioned by list with a default partition and a
 -- sub-partitioned partition, its key declared on the parent; last_update
--- triggers; views over the keys. Every table has a note column (no
+-- triggers; views and a materialized view over the keys. Every table has a note column (no
 -- constraint) by which the test tells rows apart.
 CREATE FUNCTION last_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -81,6 +81,16 @@ CREATE VIEW customer_payments AS
 SELECT p.customer_id, count(*) AS payments, sum(p.amount) AS total
 FROM payment p GROUP BY p.customer_id;
 
+-- A materialized view over the key, with a unique index (as one kept
+-- fresh by REFRESH ... CONCURRENTLY needs) and a grant.
+CREATE MATERIALIZED VIEW customer_spend AS
+SELECT c.customer_id, c.last_name, count(p.*) AS payments, coalesce(sum(p.amount), 0) AS spent
+FROM customer c LEFT JOIN payment p ON p.customer_id = c.customer_id
+GROUP BY c.customer_id, c.last_name;
+CREATE UNIQUE INDEX customer_spend_customer_id ON customer_spend (customer_id);
+GRANT SELECT ON customer_spend TO PUBLIC;
+COMMENT ON MATERIALIZED VIEW customer_spend IS 'spend per customer';
+
 INSERT INTO customer (store_id, first_name, last_name, note)
 SELECT 1 + c % 2, 'first' || c, 'last' || c, 'c' || c FROM generate_series(1, 300) c;
 INSERT INTO rental (rental_date, inventory_id, customer_id, note)
@@ -91,4 +101,5 @@ FROM generate_series(1, 3000) p;
 INSERT INTO customer_event (customer_id, kind, at, note)
 SELECT 1 + e % 300, (ARRAY['visit', 'call', 'mail'])[1 + e % 3], '2022-06-01'::timestamptz + e * interval '7 hours', 'e' || e
 FROM generate_series(1, 1500) e;
+REFRESH MATERIALIZED VIEW customer_spend;
 ANALYZE;
