@@ -200,3 +200,27 @@ func TestShapeRollbackAfterCutover(t *testing.T) {
 		t.Errorf("customer_spend populated after the rollback: %s", got[0])
 	}
 }
+
+// TestShapeForeignPartitionRefused plans a partitioned table with a
+// foreign table among its partitions: its column would change with the
+// parent's and no walk could copy its rows, so prepare must refuse,
+// naming it, and change nothing.
+func TestShapeForeignPartitionRefused(t *testing.T) {
+	t.Parallel()
+	ctx := pgtest.Context(t)
+	db := pgtest.NewDB(t)
+	db.Exec(t, `CREATE EXTENSION file_fdw;
+		CREATE SERVER files FOREIGN DATA WRAPPER file_fdw;
+		CREATE TABLE ev (id integer NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
+		CREATE TABLE ev_2024 PARTITION OF ev FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+		CREATE FOREIGN TABLE ev_2023 PARTITION OF ev FOR VALUES FROM ('2023-01-01') TO ('2024-01-01') SERVER files OPTIONS (filename '/dev/null', format 'csv')`)
+	before := schemaFacts(t, ctx, db.Pool)
+	e := newEngine(t, db, engineConfig(), noHooks)
+	err := e.m.Prepare(ctx, planner.Target{Table: catalog.QName{Schema: "public", Name: "ev"}, Column: "id"})
+	if err == nil || !strings.Contains(err.Error(), "public.ev_2023: a partition or inheritance child of public.ev that is not an ordinary table") {
+		t.Fatalf("prepare = %v, want a refusal naming the foreign partition", err)
+	}
+	if after := schemaFacts(t, ctx, db.Pool); strings.Join(after, "\n") != strings.Join(before, "\n") {
+		t.Errorf("a refused prepare changed the schema:\n%s", firstDiff(joinLines(before), joinLines(after)))
+	}
+}

@@ -138,6 +138,7 @@ func (b *builder) check() {
 	for _, w := range b.work {
 		tables = append(tables, w.t)
 		b.finds.checkTable(b.snap, w.t)
+		b.finds.checkUnreadable(b.snap, w.t)
 		for _, l := range w.leaves {
 			b.finds.checkWalk(b.snap, l)
 		}

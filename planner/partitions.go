@@ -7,6 +7,22 @@ import (
 	"github.com/pgwiden/pgwiden/catalog"
 )
 
+// checkUnreadable blocks a tree with a partition or child the catalog
+// does not hold as a table (a foreign table, or one in a schema left out):
+// the parent's ADD COLUMN and RENAME COLUMN would change its column too,
+// and no walk would copy its rows.
+func (f *findings) checkUnreadable(snap *catalog.Snapshot, t *catalog.Table) {
+	for _, name := range append(slices.Clone(t.Partitions), t.InheritedBy...) {
+		child := snap.Table(name)
+		if child != nil {
+			f.checkUnreadable(snap, child)
+			continue
+		}
+		f.block("unreadable-child", name.String(), fmt.Sprintf("a partition or inheritance child of %s that is not an ordinary table pgwiden reads (a foreign table, or in a schema outside the catalog it read): its column would change with its parent's, and no backfill would copy its rows", t.Name),
+			fmt.Sprintf("detach it from %s for the migration (DETACH PARTITION or NO INHERIT), widen it on its own, and attach it again", t.Name))
+	}
+}
+
 // PartitionChanges compares the leaf partitions (or inheritance children)
 // a plan was made for with the live catalog. A partition attached or created since prepare has had
 // no backfill walk and none of the indexes built ahead of the swap; one
