@@ -78,6 +78,10 @@ type Column struct {
 	// Sequence is the sequence feeding this column through its default or
 	// identity, resolved through pg_depend rather than by parsing text.
 	Sequence *QName `json:"sequence,omitempty"`
+	// AlsoLocal is set for a column a table inherits and also declares
+	// itself (a child attached with ALTER TABLE ... INHERIT): DROP COLUMN
+	// on the parent leaves it in the child.
+	AlsoLocal bool `json:"also_local,omitempty"`
 	// GeneratedDeps lists generated columns of the same table whose
 	// expression uses this column.
 	GeneratedDeps []string `json:"generated_deps,omitempty"`

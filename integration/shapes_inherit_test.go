@@ -73,3 +73,24 @@ func TestShapeInheritanceChildAfterPrepare(t *testing.T) {
 		t.Errorf("measurement.id is %s after the refused cutover, want integer", typ)
 	}
 }
+
+// TestShapeInheritanceLocalColumnRefused attaches a child with ALTER
+// TABLE ... INHERIT: its column is its own as well as inherited, which the
+// parent's DROP COLUMN would leave behind. prepare must refuse, naming
+// the child, and change nothing.
+func TestShapeInheritanceLocalColumnRefused(t *testing.T) {
+	t.Parallel()
+	ctx := pgtest.Context(t)
+	db := newDBWith(t, filepath.Join("testdata", "shapes", "inherit.sql"))
+	db.Exec(t, `CREATE TABLE measurement_2025 (id integer NOT NULL, city_id integer NOT NULL, note text, CONSTRAINT measurement_id_positive CHECK (id > 0));
+		ALTER TABLE measurement_2025 INHERIT measurement`)
+	before := schemaFacts(t, ctx, db.Pool)
+	e := newEngine(t, db, engineConfig(), noHooks)
+	err := e.m.Prepare(ctx, planner.Target{Table: catalog.QName{Schema: "public", Name: "measurement"}, Column: "id"})
+	if err == nil || !strings.Contains(err.Error(), "public.measurement_2025.id: the table declares the column itself as well as inheriting it") {
+		t.Fatalf("prepare = %v, want a refusal naming measurement_2025.id", err)
+	}
+	if after := schemaFacts(t, ctx, db.Pool); strings.Join(after, "\n") != strings.Join(before, "\n") {
+		t.Errorf("a refused prepare changed the schema:\n%s", firstDiff(joinLines(before), joinLines(after)))
+	}
+}

@@ -85,6 +85,10 @@ func (f *findings) checkColumn(t *catalog.Table, c *catalog.Column) {
 // or of one of its partitions.
 func (f *findings) checkDependents(t *catalog.Table, c *catalog.Column) {
 	obj := t.Name.String() + "." + c.Name
+	if c.AlsoLocal && t.PartitionOf == nil {
+		f.block("inheritance-local", obj, "the table declares the column itself as well as inheriting it (it was attached with ALTER TABLE ... INHERIT): the parent's swap and DROP COLUMN would leave its old column and constraints behind",
+			fmt.Sprintf("detach it (ALTER TABLE %s NO INHERIT ...), widen it and its former parent as two migrations, then attach it again", t.Name.Quoted()))
+	}
 	for _, g := range c.GeneratedDeps {
 		f.block("generated-dep", obj, fmt.Sprintf("stored generated column %s is computed from it; its expression cannot be moved to the new column without a table rewrite", catalog.Ident(g)),
 			fmt.Sprintf("before prepare run ALTER TABLE %s ALTER COLUMN %s DROP EXPRESSION (PostgreSQL 13+; it keeps its values as a plain column, to be kept current by the application or a trigger during the migration; on 12, drop the column), and make it generated again after cleanup, in a maintenance window (that rewrites the table)",
