@@ -158,7 +158,8 @@ func TestShapePartitionFKs(t *testing.T) {
 
 // TestShapePartitionAttachedAfterPrepare creates a partition between
 // prepare and cutover: the backfill never walked it, so the cutover must
-// refuse, naming it, and go on once it is gone.
+// refuse, naming it; then detaches another: refused too. Once the
+// partitions are as they were, the cutover goes on.
 func TestShapePartitionAttachedAfterPrepare(t *testing.T) {
 	t.Parallel()
 	ctx := pgtest.Context(t)
@@ -174,6 +175,13 @@ func TestShapePartitionAttachedAfterPrepare(t *testing.T) {
 		t.Fatalf("customer.customer_id is %s after the refused cutover, want integer", typ)
 	}
 	db.Exec(t, `DROP TABLE payment_p2022_05`)
+	// Detached: the swap would rename its columns no more.
+	db.Exec(t, `ALTER TABLE payment DETACH PARTITION payment_p2022_04`)
+	err = e.m.Cutover(ctx, pagilaTarget)
+	if err == nil || !strings.Contains(err.Error(), "public.payment_p2022_04: no longer a partition of public.payment since the migration was prepared") {
+		t.Fatalf("cutover = %v, want a refusal naming the detached payment_p2022_04", err)
+	}
+	db.Exec(t, `ALTER TABLE payment ATTACH PARTITION payment_p2022_04 FOR VALUES FROM ('2022-04-01') TO ('2022-05-01')`)
 	runTarget(t, ctx, e, pagilaTarget, "cutover", "cleanup")
 	for _, tab := range []string{"customer", "payment", "payment_p2022_04", "customer_event_visit_later", "rental"} {
 		if typ := columnType(t, ctx, db.Pool, tab, "customer_id"); typ != "bigint" {
