@@ -25,9 +25,10 @@ type Target struct {
 
 // String returns schema.table.column for messages and as the migration's
 // key in pgwiden's state: the first column names the migration, whatever
-// else it widens ("*" for --all-int-keys alone).
+// else it widens ("*" for --all-int-keys alone, the only target with no
+// column; pgwiden's state records the column only).
 func (t Target) String() string {
-	if t.Column == "" && t.AllIntKeys {
+	if t.Column == "" {
 		return t.Table.String() + ".*"
 	}
 	return t.Table.String() + "." + t.Column
