@@ -8,18 +8,21 @@ import (
 
 // tableWork is one closure table with the columns it widens.
 type tableWork struct {
-	t      *catalog.Table
-	cols   []member
-	leaves []*catalog.Table // the table itself unless it is partitioned
-	// parts are the partitions under a partitioned table, each with the
-	// same columns: their column follows the parent's, but indexes,
-	// constraints and triggers declared on a partition alone (not cloned
-	// from the parent) are theirs to rebuild, as a plain table's are.
+	t    *catalog.Table
+	cols []member
+	// leaves are the tables that hold its rows, each walked on its own
+	// (rowTables): the leaf partitions of a partitioned table, or the
+	// table and its inheritance children, or the table alone.
+	leaves []*catalog.Table
+	// parts are the partitions (or inheritance children) under the table,
+	// each with the same columns: their column follows the parent's, but
+	// indexes, constraints and triggers declared on a partition alone (not
+	// cloned from the parent) are theirs to rebuild, as a plain table's are.
 	parts []*tableWork
 }
 
-// units returns w and its partitions: everything whose own indexes,
-// constraints and triggers the cutover rebuilds.
+// units returns w and its partitions or children: everything whose own
+// indexes, constraints and triggers the cutover rebuilds.
 func (w *tableWork) units() []*tableWork { return append([]*tableWork{w}, w.parts...) }
 
 // builder carries what the step renderers share.
