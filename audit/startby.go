@@ -53,15 +53,15 @@ func PaceFromTasks(tasks []state.Task) (float64, bool) {
 // from that and its exhaustion date the date to start by. A standalone
 // sequence needs only ALTER SEQUENCE ... AS bigint: no time at all.
 func ApplyStartBy(fs []Finding, snap *catalog.Snapshot, pace Pace) {
-	rows := map[planner.Target]float64{}
+	rows := map[string]float64{} // by Target.String(): a Target holds a slice
 	for i := range fs {
 		f := &fs[i]
 		var secs float64
 		if f.target != nil {
-			n, ok := rows[*f.target]
+			n, ok := rows[f.target.String()]
 			if !ok {
 				n = closureRows(snap, *f.target)
-				rows[*f.target] = n
+				rows[f.target.String()] = n
 			}
 			if n < 0 {
 				continue

@@ -19,6 +19,7 @@ func (l *loader) loadColumns(ctx context.Context) error {
 		NotNull       bool     `db:"not_null"`
 		Default       *string  `db:"default_expr"`
 		Identity      string   `db:"identity"`
+		AlsoLocal     bool     `db:"also_local"`
 		Generated     *string  `db:"generated"`
 		SeqOID        *uint32  `db:"seq_oid"`
 		SeqSchema     *string  `db:"seq_schema"`
@@ -36,6 +37,7 @@ func (l *loader) loadColumns(ctx context.Context) error {
 			Generated:     deref(r.Generated),
 			Sequence:      qname(r.SeqSchema, r.SeqName),
 			GeneratedDeps: nilIfEmpty(r.GeneratedDeps),
+			AlsoLocal:     r.AlsoLocal,
 		})
 		// A column may be fed by a sequence in a schema that is not being
 		// loaded; the sequences query fetches those too.

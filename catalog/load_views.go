@@ -23,6 +23,8 @@ func (l *loader) loadViews(ctx context.Context) error {
 		Options    []string `db:"options"`
 		Comment    *string  `db:"comment"`
 		Grants     []string `db:"grants"`
+		Indexes    []string `db:"indexes"`
+		Populated  bool     `db:"populated"`
 		RefSchema  string   `db:"ref_schema"`
 		RefTable   string   `db:"ref_table"`
 		RefColumn  string   `db:"ref_column"`
@@ -38,7 +40,8 @@ func (l *loader) loadViews(ctx context.Context) error {
 	for i, r := range rows {
 		if i == 0 || r.RuleOID != last {
 			v := View{Name: QName{Schema: r.Schema, Name: r.Name}, Kind: r.Kind, Definition: r.Definition,
-				Owner: r.Owner, Owned: r.Owned, Options: nilIfEmpty(r.Options), Comment: deref(r.Comment), Grants: nilIfEmpty(r.Grants)}
+				Owner: r.Owner, Owned: r.Owned, Options: nilIfEmpty(r.Options), Comment: deref(r.Comment), Grants: nilIfEmpty(r.Grants),
+				Indexes: nilIfEmpty(r.Indexes), Populated: r.Populated}
 			if r.RuleTable != nil {
 				v.RuleTable = &QName{Schema: r.Schema, Name: *r.RuleTable}
 			}

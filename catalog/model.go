@@ -30,6 +30,12 @@ type Table struct {
 	// TableBytes is the heap size; TotalBytes adds indexes and TOAST.
 	TableBytes int64 `json:"table_bytes"`
 	TotalBytes int64 `json:"total_bytes"`
+	// Pages is pg_class.relpages, counted with RowEstimate by VACUUM and
+	// ANALYZE (0 when never counted).
+	Pages int64 `json:"pages,omitempty"`
+	// AccessMethod is the table access method, "heap" for ordinary tables
+	// ("" for partitioned tables and in fixtures older than this field).
+	AccessMethod string `json:"access_method,omitempty"`
 
 	Columns     []Column     `json:"columns"`
 	Constraints []Constraint `json:"constraints,omitempty"`
@@ -77,6 +83,10 @@ type Column struct {
 	// Sequence is the sequence feeding this column through its default or
 	// identity, resolved through pg_depend rather than by parsing text.
 	Sequence *QName `json:"sequence,omitempty"`
+	// AlsoLocal is set for a column a table inherits and also declares
+	// itself (a child attached with ALTER TABLE ... INHERIT): DROP COLUMN
+	// on the parent leaves it in the child.
+	AlsoLocal bool `json:"also_local,omitempty"`
 	// GeneratedDeps lists generated columns of the same table whose
 	// expression uses this column.
 	GeneratedDeps []string `json:"generated_deps,omitempty"`
@@ -156,7 +166,10 @@ type Trigger struct {
 
 // Policy is a row-level security policy.
 type Policy struct {
-	Name    string   `json:"name"`
+	Name string `json:"name"`
+	// Def is the CREATE POLICY statement that re-creates it, e.g.
+	// "CREATE POLICY p ON public.t AS PERMISSIVE FOR ALL TO PUBLIC USING ((tenant_id = 1))".
+	Def     string   `json:"def,omitempty"`
 	Columns []string `json:"columns,omitempty"` // columns its expressions use
 }
 
@@ -199,6 +212,10 @@ type View struct {
 	Options []string `json:"options,omitempty"`
 	Comment string   `json:"comment,omitempty"`
 	Grants  []string `json:"grants,omitempty"`
+	// Indexes of a materialized view, as CREATE INDEX statements, and
+	// whether it holds data (a REFRESH has run since it was created).
+	Indexes   []string `json:"indexes,omitempty"`
+	Populated bool     `json:"populated,omitempty"`
 }
 
 // ColumnRef names one column of one table.

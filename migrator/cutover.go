@@ -38,6 +38,9 @@ func (m *Migrator) cutoverPhase(ctx context.Context, t planner.Target) error {
 	if err := r.checkDrift(ctx, planner.Cutover); err != nil {
 		return r.fail(ctx, fmt.Errorf("cutover %s: %w", t, err))
 	}
+	if err := r.checkPartitions(ctx); err != nil {
+		return r.fail(ctx, err)
+	}
 	if err := r.setPhase(ctx, state.PhaseCuttingOver); err != nil {
 		return err
 	}
@@ -120,6 +123,10 @@ func (r *run) beforeSwap(ctx context.Context) error {
 	}
 	// The wait may be long: check for autovacuum when it ends.
 	if err := r.waitPostponed(ctx); err != nil {
+		return err
+	}
+	// Checked again last: the index builds take a while.
+	if err := r.checkPartitions(ctx); err != nil {
 		return err
 	}
 	return r.checkWraparound(ctx)

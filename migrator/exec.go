@@ -68,6 +68,9 @@ func (r *run) exec(ctx context.Context, s planner.Step) error {
 		// blocks no reads or writes (Config.ScanLockTimeout).
 		lock, timeout = r.m.cfg.ScanLockTimeout, 0
 	}
+	if s.Scan {
+		timeout = 0
+	}
 	if !s.InTx {
 		return r.execOutsideTx(ctx, s, lock, timeout)
 	}

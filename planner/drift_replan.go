@@ -23,6 +23,11 @@ func Record(snap *catalog.Snapshot, p *Plan) *catalog.Snapshot {
 		for _, part := range t.Partitions {
 			add(part)
 		}
+		// Inheritance children widen with their parent, and the parents
+		// of a child in the closure are in it too.
+		for _, q := range append(slices.Clone(t.InheritedBy), t.InheritsFrom...) {
+			add(q)
+		}
 	}
 	for _, tc := range p.Tables {
 		add(tc.Table)

@@ -1,6 +1,10 @@
 package planner
 
-import "github.com/pgwiden/pgwiden/catalog"
+import (
+	"strings"
+
+	"github.com/pgwiden/pgwiden/catalog"
+)
 
 // Phase names a phase of the migration.
 type Phase string
@@ -51,6 +55,10 @@ type Step struct {
 	// InTx is false for statements that cannot run in a transaction block
 	// (CREATE/DROP INDEX CONCURRENTLY).
 	InTx bool `json:"in_tx"`
+	// Scan is set for a statement that runs a query over whole tables
+	// and locks only an object of its own (REFRESH of a materialized
+	// view): it runs without statement_timeout.
+	Scan bool `json:"scan,omitempty"`
 	// Batch is set for steps that run repeatedly over key ranges
 	// (backfill, verify); SQL then shows Batch.Next.
 	Batch *Batch `json:"batch,omitempty"`
@@ -71,6 +79,10 @@ type Step struct {
 // last]. The First* forms start from the beginning of the table.
 type Batch struct {
 	Key []string `json:"key"`
+	// Walk is WalkCtidRange or WalkCtidList for a walk by physical position
+	// (Key is then "ctid" and the bounds are page numbers); empty for a
+	// keyset walk.
+	Walk string `json:"walk,omitempty"`
 	// Estimate is the table's row count from statistics, for progress.
 	Estimate int64 `json:"estimate"`
 	// Last reads the table's last key, where a walk that begins now stops.
@@ -79,4 +91,12 @@ type Batch struct {
 	NextBound  string `json:"next_bound"`
 	First      string `json:"first"`
 	Next       string `json:"next"`
+}
+
+// Unit says what one batch covers, for plan and --dry-run.
+func (b *Batch) Unit() string {
+	if b.Walk != "" {
+		return "range of pages (ctid)"
+	}
+	return "batch of keys (" + strings.Join(b.Key, ", ") + ")"
 }

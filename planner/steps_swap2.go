@@ -20,14 +20,13 @@ func (b *builder) swapIndexes(s *stmts, w *tableWork, d direction) {
 			renameIndex(s, t.Schema, ix.Name, d)
 		}
 		if w.t.Kind == "partitioned" {
-			for _, l := range w.leaves {
-				lix := childIndex(l, catalog.QName{Schema: t.Schema, Name: ix.Name})
+			tree, _ := indexTree(b.snap, w.t, ix) // an error was a blocker at indexSteps
+			for _, pi := range tree {
 				switch {
-				case lix == nil:
 				case con == nil:
-					renameIndex(s, l.Name.Schema, lix.Name, d)
+					renameIndex(s, pi.table.Name.Schema, pi.ix.Name, d)
 				default:
-					addKeyUsingIndex(s, l.Name, lix.Constraint, con, d.copy(lix.Name))
+					addKeyUsingIndex(s, pi.table.Name, pi.ix.Constraint, con, d.copy(pi.ix.Name))
 				}
 			}
 			if con != nil {
@@ -125,6 +124,8 @@ func (b *builder) dropViews(s *stmts) {
 		switch v.Kind {
 		case "rule":
 			s.add("DROP RULE %s ON %s", catalog.Ident(v.Name.Name), v.RuleTable.Quoted())
+		case "materialized view":
+			s.add("DROP MATERIALIZED VIEW %s", v.Name.Quoted())
 		default:
 			s.add("DROP VIEW %s", v.Name.Quoted())
 		}
@@ -141,13 +142,22 @@ func (b *builder) createViews(s *stmts) {
 			s.add("%s", def)
 			continue
 		}
+		kind := "VIEW"
 		with, check := viewOptions(v.Options)
-		s.add("CREATE VIEW %s%s AS\n%s%s", v.Name.Quoted(), with, def, check)
+		if v.Kind == "materialized view" {
+			// Empty: computing it here would run its query while the
+			// tables are locked. refreshSteps fills it after the swap.
+			kind, check = "MATERIALIZED VIEW", "\nWITH NO DATA"
+		}
+		s.add("CREATE %s %s%s AS\n%s%s", kind, v.Name.Quoted(), with, def, check)
+		for _, ix := range v.Indexes {
+			s.add("%s", ix) // rendered and quoted by the server (catalog)
+		}
 		if v.Owner != "" && v.Owner != b.snap.CurrentUser {
-			s.add("ALTER VIEW %s OWNER TO %s", v.Name.Quoted(), catalog.Ident(v.Owner))
+			s.add("ALTER %s %s OWNER TO %s", kind, v.Name.Quoted(), catalog.Ident(v.Owner))
 		}
 		if v.Comment != "" {
-			s.add("COMMENT ON VIEW %s IS %s", v.Name.Quoted(), literal(v.Comment))
+			s.add("COMMENT ON %s %s IS %s", kind, v.Name.Quoted(), literal(v.Comment))
 		}
 		for _, g := range v.Grants {
 			s.add("%s", g) // rendered and quoted by the server (catalog)

@@ -19,11 +19,13 @@ func (b *builder) unswapSteps() error {
 	b.guardSteps()
 	b.verifySteps(oldName, "read-only pass; a row whose value no longer fits the old type stops the rollback")
 	for _, w := range b.work {
-		if err := b.keyIndexSteps(w); err != nil {
-			return err
-		}
-		if err := b.checkSteps(w); err != nil {
-			return err
+		for _, u := range w.units() {
+			if err := b.keyIndexSteps(u); err != nil {
+				return err
+			}
+			if err := b.checkSteps(u); err != nil {
+				return err
+			}
 		}
 		for _, m := range w.cols {
 			if m.col.NotNull {
@@ -40,6 +42,7 @@ func (b *builder) unswapSteps() error {
 	}
 	b.add(Step{ID: "unswap/swap", Phase: Unswap, SQL: sql, Lock: AccessExclusive, InTx: true,
 		Note: "one transaction, catalog changes only: the old columns become the live ones again"})
+	b.refreshSteps(Unswap)
 	b.validateDeferredFKs(Unswap, "unswap/validate/")
 	b.plan.Steps = append(b.plan.Steps, b.unguard...)
 	return nil

@@ -175,7 +175,7 @@ func catalogPicture(ctx context.Context, pool *pgxpool.Pool, objects []catalog.Q
 	}
 	for _, t := range snap.Tables {
 		if slices.Contains(objects, t.Name) {
-			t.RowEstimate, t.TableBytes, t.TotalBytes = 0, 0, 0
+			t.RowEstimate, t.TableBytes, t.TotalBytes, t.Pages = 0, 0, 0, 0
 			for i := range t.Indexes {
 				t.Indexes[i].Bytes = 0
 			}

@@ -5,6 +5,9 @@
 -- deptype 'i'; a serial or DEFAULT nextval('s'::regclass) column has a
 -- pg_attrdef that depends on the sequence. Identity is preferred.
 --
+-- also_local: inherited, but declared by the table too (a child attached
+-- with ALTER TABLE ... INHERIT): a DROP COLUMN on the parent leaves it.
+--
 -- generated_deps: generated columns whose expression reads this column.
 -- PostgreSQL records that as a dependency of the generated column itself
 -- (pg_class, table, attnum) on the column; the pg_attrdef form is matched too
@@ -16,6 +19,7 @@ SELECT a.attrelid                                        AS oid,
        a.attnotnull                                      AS not_null,
        CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END AS default_expr,
        a.attidentity::text                               AS identity,
+       a.attinhcount > 0 AND a.attislocal                AS also_local,
        CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END AS generated,
        s.oid                                             AS seq_oid,
        sn.nspname::text                                  AS seq_schema,

@@ -43,6 +43,14 @@ SELECT r.oid                                    AS rule_oid,
              FROM aclexplode(v.relacl) acl
              WHERE acl.grantee <> v.relowner
              ORDER BY 1)                        AS grants,
+       -- A materialized view's indexes and whether it holds data: the
+       -- swap re-creates it empty, with its indexes, and the cutover
+       -- refreshes it if it was populated.
+       ARRAY(SELECT pg_get_indexdef(i.indexrelid)
+             FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+             WHERE i.indrelid = v.oid AND v.relkind = 'm'
+             ORDER BY ic.relname)               AS indexes,
+       v.relkind = 'm' AND v.relispopulated     AS populated,
        tn.nspname::text                         AS ref_schema,
        t.relname::text                          AS ref_table,
        a.attname::text                          AS ref_column
