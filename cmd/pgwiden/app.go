@@ -21,12 +21,13 @@ var version = "dev"
 type env struct {
 	pool   *pgxpool.Pool
 	log    zerolog.Logger
+	global globalOptions
 	stdout io.Writer
 	stderr io.Writer
 }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:      "pgwiden",
 		Usage:     "widen int4/int2 key columns of a live PostgreSQL database to bigint without downtime",
 		Version:   version,
@@ -34,7 +35,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ErrWriter: stderr,
 		// urfave must never call os.Exit itself: main maps errors to codes.
 		ExitErrHandler: func(*cli.Context, error) {},
-		Flags:          globalFlags(),
+		Flags:          globalFlags(true),
 		Commands: append(append([]*cli.Command{
 			auditCommand(),
 			planCommand(),
@@ -42,18 +43,61 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			rehearseCommand(),
 		}, phaseCommands()...), controlCommands()...),
 	}
+	// urfave/cli v2 has no inherited flags: each command gets its own copy
+	// of the global ones (flags hold state), so that they work before or
+	// after the command's name.
+	for _, cmd := range app.Commands {
+		cmd.Flags = append(cmd.Flags, globalFlags(false)...)
+	}
+	return app
 }
 
-func globalFlags() []cli.Flag {
+// globalOptions are the global flags' values.
+type globalOptions struct {
+	dsn            string
+	logFormat      string
+	logLevel       string
+	connectTimeout time.Duration
+}
+
+const globalCategory = "global (also before the command)"
+
+// globalFlags are the flags every command takes, before or after its
+// name: `pgwiden --log-format json prepare ...` and `pgwiden prepare
+// --log-format json ...` are the same. Only the application's copy reads
+// the environment (env), so that a flag given after the command wins over
+// the environment as much as one given before it (globalsFrom).
+func globalFlags(env bool) []cli.Flag {
+	dsn := &cli.StringFlag{Name: "dsn", Category: globalCategory,
+		Usage: "connection string (URL or key=value); empty uses libpq's PG* variables (env PGWIDEN_DSN, DATABASE_URL)"}
+	if env {
+		dsn.EnvVars = []string{"PGWIDEN_DSN", "DATABASE_URL"}
+	}
 	return []cli.Flag{
-		&cli.StringFlag{
-			Name:    "dsn",
-			Usage:   "connection string (URL or key=value); empty uses libpq's PG* variables",
-			EnvVars: []string{"PGWIDEN_DSN", "DATABASE_URL"},
-		},
-		&cli.StringFlag{Name: "log-format", Value: "auto", Usage: "auto, console or json"},
-		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "trace, debug, info, warn or error"},
-		&cli.DurationFlag{Name: "connect-timeout", Value: 10 * time.Second, Usage: "give up connecting after this long"},
+		dsn,
+		&cli.StringFlag{Name: "log-format", Value: "auto", Usage: "auto, console or json", Category: globalCategory},
+		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "trace, debug, info, warn or error", Category: globalCategory},
+		&cli.DurationFlag{Name: "connect-timeout", Value: 10 * time.Second, Usage: "give up connecting after this long", Category: globalCategory},
+	}
+}
+
+// globalsFrom reads the global flags: from the command's own copy when
+// given after the command's name, else from the application's (given
+// before it, or from the environment), else their defaults.
+func globalsFrom(c *cli.Context) globalOptions {
+	from := func(name string) *cli.Context {
+		for _, x := range c.Lineage() {
+			if x.Command != nil && x.IsSet(name) {
+				return x
+			}
+		}
+		return c
+	}
+	return globalOptions{
+		dsn:            from("dsn").String("dsn"),
+		logFormat:      from("log-format").String("log-format"),
+		logLevel:       from("log-level").String("log-level"),
+		connectTimeout: from("connect-timeout").Duration("connect-timeout"),
 	}
 }
 
@@ -61,16 +105,17 @@ func globalFlags() []cli.Flag {
 // and closes the pool.
 func withEnv(f func(ctx context.Context, e *env, c *cli.Context) error) cli.ActionFunc {
 	return func(c *cli.Context) error {
-		log, err := newLogger(c.String("log-format"), c.String("log-level"), c.App.ErrWriter)
+		g := globalsFrom(c)
+		log, err := newLogger(g.logFormat, g.logLevel, c.App.ErrWriter)
 		if err != nil {
 			return err
 		}
-		pool, err := connect(c.Context, c.String("dsn"), c.Duration("connect-timeout"))
+		pool, err := connect(c.Context, g.dsn, g.connectTimeout)
 		if err != nil {
 			return err
 		}
 		defer pool.Close()
-		e := &env{pool: pool, log: log, stdout: c.App.Writer, stderr: c.App.ErrWriter}
+		e := &env{pool: pool, log: log, global: g, stdout: c.App.Writer, stderr: c.App.ErrWriter}
 		return f(c.Context, e, c)
 	}
 }

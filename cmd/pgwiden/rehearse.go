@@ -131,8 +131,8 @@ func runRehearse(ctx context.Context, e *env, c *cli.Context) error {
 // going through the rehearsal's Capture, plus the production and load
 // pools when asked. closeAll closes the pools it opened.
 func newRehearsal(ctx context.Context, e *env, c *cli.Context, t planner.Target, cfg migrator.Config) (*rehearsal.Rehearsal, func(), error) {
-	lvl, _ := zerolog.ParseLevel(c.String("log-level"))     // withEnv has checked it
-	out, err := logWriter(c.String("log-format"), e.stderr) // withEnv has checked the format
+	lvl, _ := zerolog.ParseLevel(e.global.logLevel)     // withEnv has checked it
+	out, err := logWriter(e.global.logFormat, e.stderr) // withEnv has checked the format
 	if err != nil {
 		return nil, nil, err
 	}
@@ -149,7 +149,7 @@ func newRehearsal(ctx context.Context, e *env, c *cli.Context, t planner.Target,
 	pr := newProgress(e.stderr, e.log, cfg.ProgressEvery)
 	m.OnProgress = pr.update
 	d := rehearsal.Deps{Pool: e.pool, Migrator: m, Store: st, Capture: capture, Log: e.log.With().Str("component", "rehearse").Logger()}
-	rc := rehearsal.Config{Target: t, DSN: c.String("dsn"), StagingCheck: c.String("staging-check"),
+	rc := rehearsal.Config{Target: t, DSN: e.global.dsn, StagingCheck: c.String("staging-check"),
 		AssumeStaging: c.Bool("i-know-this-is-staging"), Keep: c.Bool("keep"), ProductionRows: float64(c.Int64("production-rows")),
 		LoadBaseline: c.Duration("load-baseline"), Engine: cfg}
 	if rate := c.Float64("load-builtin"); rate > 0 {
@@ -165,7 +165,7 @@ func newRehearsal(ctx context.Context, e *env, c *cli.Context, t planner.Target,
 			p.Close()
 		}
 	}
-	timeout := c.Duration("connect-timeout")
+	timeout := e.global.connectTimeout
 	if dsn := c.String("production-dsn"); dsn != "" {
 		// Production is only read: every transaction of this session is
 		// read-only, and the rehearsal checks that it is.
@@ -177,7 +177,7 @@ func newRehearsal(ctx context.Context, e *env, c *cli.Context, t planner.Target,
 		pools = append(pools, d.Production)
 	}
 	if len(rc.Loads) > 0 {
-		if d.LoadPool, err = openPool(ctx, "--dsn", c.String("dsn"), "pgwiden-rehearse-load", int32(4*len(rc.Loads)), timeout, nil); err != nil {
+		if d.LoadPool, err = openPool(ctx, "--dsn", e.global.dsn, "pgwiden-rehearse-load", int32(4*len(rc.Loads)), timeout, nil); err != nil {
 			closeAll()
 			return nil, nil, err
 		}

@@ -219,7 +219,7 @@ func newGovernor(ctx context.Context, e *env, c *cli.Context, st *state.Store, j
 	if job != nil {
 		tables = migrator.WalkedTables(job.Plan)
 	}
-	signals, pools, err := s.signals(ctx, e, tables, c.Duration("connect-timeout"))
+	signals, pools, err := s.signals(ctx, e, tables, e.global.connectTimeout)
 	closeAll := func() {
 		for _, p := range pools {
 			p.Close()
