@@ -151,7 +151,7 @@ func benchPgwiden(b *testing.B, scale int, gov benchGovernor) *benchRun {
 	g := gov(pool, benchPlan(ctx, b, db), log.With().Str("component", "throttle").Logger())
 	m := migrator.New(pool, st, g, log.With().Str("component", "migrator").Logger(), cfg, hooks)
 	walked := map[string]migrator.Progress{}
-	m.OnProgress = func(p migrator.Progress) { walked[p.Step] = p } // backfill and verification walks
+	m.Subscribe(migrator.Events{OnProgress: func(p migrator.Progress) { walked[p.Step] = p }}) // backfill and verification walks
 	load.settle()
 
 	stopMem := startBenchMem()

@@ -221,7 +221,7 @@ func (r *run) analyze(ctx context.Context) {
 				return err
 			})
 			if err != nil {
-				r.log.Warn().Err(err).Str("table", tc.Table.String()).Msg("analyze after cutover failed; run ANALYZE yourself")
+				r.warn(Warning{Step: "cutover/analyze", Object: tc.Table.String(), Err: err, Message: "analyze after cutover failed; run ANALYZE yourself"})
 			}
 		}
 	}

@@ -30,13 +30,17 @@ func (r *run) step(ctx context.Context, s planner.Step) error {
 	}
 	if !ok {
 		start := time.Now()
-		err = pgerr.Do(ctx, r.m.cfg.Retry, r.log, s.ID, func(ctx context.Context, attempt int) error {
+		ev := StepDone{Step: s}
+		err = r.retry(ctx, r.m.cfg.Retry, s.ID, func(ctx context.Context, attempt int) error {
+			ev.Attempts, ev.LockWait = attempt, time.Since(start)
 			return r.exec(ctx, s)
 		})
 		if err != nil {
 			return &pgerr.StepError{StepID: s.ID, SQL: annotate(s), Err: err}
 		}
-		r.log.Info().Str("step", s.ID).Str("lock", string(s.Lock)).Dur("took", time.Since(start)).Msg("step done")
+		ev.Took = time.Since(start)
+		r.log.Info().Str("step", s.ID).Str("lock", string(s.Lock)).Dur("took", ev.Took).Msg("step done")
+		emit(r.m, onStep, ev)
 	}
 	if err := r.m.st.MarkDone(ctx, r.m.pool, r.job.ID, s.ID); err != nil {
 		return err
@@ -130,7 +134,7 @@ func (r *run) dropInvalidIndex(ctx context.Context, conn *pgx.Conn, s planner.St
 	if err != nil || !invalid {
 		return err
 	}
-	r.log.Warn().Str("index", name).Msg("dropping the INVALID index an interrupted build left, to build it again")
+	r.warn(Warning{Step: s.ID, Object: name, Message: "dropping the INVALID index an interrupted build left, to build it again"})
 	_, err = conn.Exec(ctx, tag(s.ID+" drop-invalid", "DROP INDEX CONCURRENTLY IF EXISTS "+name))
 	return err
 }

@@ -21,12 +21,16 @@ type Migrator struct {
 	log   zerolog.Logger
 	cfg   Config
 	hooks Hooks
-	// OnProgress, when set, receives a snapshot after every backfill or
-	// verification batch; the CLI draws it as a bar or logs it.
-	OnProgress func(Progress)
+	// events are the subscribers' callbacks (Subscribe).
+	events []Events
 	// LastSwap describes the swap this migrator made, if any.
 	LastSwap SwapStats
 }
+
+// SetGovernor replaces the governor that paces the walks, before a phase
+// runs: a rehearsal knows which tables its governor watches only once it
+// has planned.
+func (m *Migrator) SetGovernor(gov Governor) { m.gov = gov }
 
 // New returns a migrator. gov paces the backfill.
 func New(pool *pgxpool.Pool, st *state.Store, gov Governor, log zerolog.Logger, cfg Config, hooks Hooks) *Migrator {

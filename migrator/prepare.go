@@ -13,13 +13,26 @@ import (
 // with the plan it recorded first (the catalog has changed since: it now
 // has shadow columns), and once done it is a no-op.
 func (m *Migrator) Prepare(ctx context.Context, t planner.Target) error {
+	return m.prepare(ctx, t, nil)
+}
+
+// PrepareWith is Prepare with a plan the caller made from the live catalog
+// with planner.Build: a rehearsal plans once, checks with that plan, and
+// has prepare record the same one. A plan with blockers is refused; one
+// with nothing to do does nothing. An existing migration of the target
+// keeps the plan it recorded.
+func (m *Migrator) PrepareWith(ctx context.Context, p *planner.Plan) error {
+	return m.prepare(ctx, p.Target, p)
+}
+
+func (m *Migrator) prepare(ctx context.Context, t planner.Target, given *planner.Plan) error {
 	r, err := m.open(ctx, t, true)
 	if err != nil {
 		return err
 	}
 	defer r.close(ctx)
 	if r.job == nil {
-		p, err := m.Plan(ctx, t)
+		p, err := m.planOr(ctx, t, given)
 		if err != nil || p == nil {
 			return err
 		}
@@ -39,6 +52,19 @@ func (m *Migrator) Prepare(ctx context.Context, t planner.Target) error {
 		}
 	}
 	return r.setPhase(ctx, state.PhasePrepared)
+}
+
+// planOr is the given plan, checked as Plan checks its own, or a new one.
+func (m *Migrator) planOr(ctx context.Context, t planner.Target, given *planner.Plan) (*planner.Plan, error) {
+	switch {
+	case given == nil:
+		return m.Plan(ctx, t)
+	case len(given.Blockers) > 0:
+		return nil, &BlockerError{Target: t, Blockers: given.Blockers}
+	case given.NothingToDo:
+		return nil, nil
+	}
+	return given, nil
 }
 
 // fail records err as the job's last error, for status, and returns it.

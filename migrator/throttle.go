@@ -103,6 +103,7 @@ func (r *run) noteThrottle(ctx context.Context, p Progress, d throttle.Decision)
 	// Debug: a throttle.Controller logs each change itself, once.
 	r.log.Debug().Str("step", p.Step).Str("throttled", reason).Str("was", r.throttled).Msg("throttle state")
 	r.throttled = reason
+	emit(r.m, onHold, Hold{Step: p.Step, Table: p.Table, Reason: reason, Held: d.Held})
 	if err := r.m.st.SetThrottled(context.WithoutCancel(ctx), r.job.ID, reason); err != nil {
 		r.log.Warn().Err(err).Msg("record the throttle state in pgwiden.migrations")
 	}
@@ -118,11 +119,12 @@ func (r *run) reportHeld(p Progress, d throttle.Decision) {
 
 // clearThrottle records, as a walk ends for whatever reason, that nothing
 // throttles this job any more: status must not show a stale hold.
-func (r *run) clearThrottle(ctx context.Context) {
+func (r *run) clearThrottle(ctx context.Context, s planner.Step) {
 	if r.throttled == "" {
 		return
 	}
 	r.throttled = ""
+	emit(r.m, onHold, Hold{Step: s.ID, Table: s.Table.String()})
 	if err := r.m.st.SetThrottled(context.WithoutCancel(ctx), r.job.ID, ""); err != nil {
 		r.log.Warn().Err(err).Msg("clear the throttle state in pgwiden.migrations")
 	}
@@ -157,7 +159,7 @@ func (r *run) vacuum(ctx context.Context, s planner.Step) {
 	})
 	if err != nil {
 		if ctx.Err() == nil {
-			r.log.Warn().Err(err).Str("table", s.Table.String()).Msg("vacuum between batches failed; the walk goes on")
+			r.warn(Warning{Step: s.ID, Object: s.Table.String(), Err: err, Message: "vacuum between batches failed; the walk goes on"})
 		}
 		return
 	}

@@ -49,8 +49,6 @@ type Deps struct {
 	Pool     *pgxpool.Pool
 	Migrator *migrator.Migrator
 	Store    *state.Store
-	// Capture is the migrator's log writer.
-	Capture *Capture
 	// Production is a read-only session (default_transaction_read_only)
 	// on production, nil unless the extrapolation reads it.
 	Production *pgxpool.Pool
@@ -99,24 +97,24 @@ type Rehearsal struct {
 	sizes0  []TableSize
 	lsn     string
 	load    *loadRunner
+	capture *capture
 	walks   *walkRecorder
 	done    map[string]bool // the migration's steps recorded as done
 }
 
-// New prepares a rehearsal. It hooks Migrator.OnProgress (keeping the
-// caller's handler) to record the batched steps.
+// New prepares a rehearsal. It subscribes to the migrator's events to
+// record the steps, the swaps, the warnings and the batched steps.
 func New(d Deps, cfg Config) *Rehearsal {
-	r := &Rehearsal{d: d, cfg: cfg, walks: &walkRecorder{last: map[string]migrator.Progress{}}}
+	r := &Rehearsal{d: d, cfg: cfg, capture: &capture{swaps: map[string]Swap{}}, walks: &walkRecorder{last: map[string]migrator.Progress{}}}
 	r.rep = &Report{FormatVersion: FormatVersion, Target: cfg.Target.String(), Kept: cfg.Keep, Settings: settingsOf(cfg.Engine)}
-	prev := d.Migrator.OnProgress
-	d.Migrator.OnProgress = func(p migrator.Progress) {
-		r.walks.record(p)
-		if prev != nil {
-			prev(p)
-		}
-	}
+	r.capture.subscribe(d.Migrator)
+	d.Migrator.Subscribe(migrator.Events{OnProgress: r.walks.record})
 	return r
 }
+
+// Plan is the plan Check made, nil before it: prepare records this same
+// plan, and the caller builds the walks' governor from it.
+func (r *Rehearsal) Plan() *planner.Plan { return r.plan }
 
 // namedStep is one item of a rehearsal's checklist.
 type namedStep struct {
@@ -193,7 +191,7 @@ func (r *Rehearsal) rehearsePhases(ctx context.Context) {
 	for _, p := range []struct {
 		name string
 		run  func(context.Context, planner.Target) error
-	}{{"prepare", m.Prepare}, {"backfill", m.Backfill}, {"cutover", m.Cutover}} {
+	}{{"prepare", r.prepare}, {"backfill", m.Backfill}, {"cutover", m.Cutover}} {
 		if ok = r.phase(ctx, p.name, p.run); !ok {
 			break
 		}
@@ -211,10 +209,15 @@ func (r *Rehearsal) rehearsePhases(ctx context.Context) {
 	}
 }
 
+// prepare records the plan Check made and checked, not a second one.
+func (r *Rehearsal) prepare(ctx context.Context, _ planner.Target) error {
+	return r.d.Migrator.PrepareWith(ctx, r.plan)
+}
+
 // phase runs one phase and measures it: duration, WAL, sizes after.
 func (r *Rehearsal) phase(ctx context.Context, name string, run func(context.Context, planner.Target) error) bool {
 	r.d.Log.Info().Str("phase", name).Msg("rehearse: phase starts")
-	r.d.Capture.setPhase(name)
+	r.capture.setPhase(name)
 	if r.load != nil {
 		r.load.enter(name)
 	}

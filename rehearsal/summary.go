@@ -12,7 +12,7 @@ import (
 
 // summarize fills the report's sections from what the phases recorded.
 func (r *Rehearsal) summarize() {
-	steps := r.d.Capture.Steps()
+	steps := r.capture.Steps()
 	for i := range r.rep.Phases {
 		for _, s := range steps {
 			if s.Phase == r.rep.Phases[i].Name {
@@ -110,7 +110,7 @@ func (r *Rehearsal) locks(steps []StepTiming) {
 	if sw := r.d.Migrator.LastSwap; sw.Attempts > 0 {
 		l.Swap = &Swap{Attempts: sw.Attempts, HeldMS: ms(sw.Held)}
 	}
-	if sb, ok := r.d.Capture.Swap("swap back"); ok {
+	if sb, ok := r.capture.Swap("swap back"); ok {
 		l.SwapBack = &sb
 	}
 }
@@ -151,7 +151,7 @@ func (r *Rehearsal) warnings() {
 		}
 		ws = append(ws, Warning{Phase: "plan", Source: "plan", Message: f.Code + ": " + f.Object, Detail: detail})
 	}
-	ws = append(ws, r.d.Capture.Warnings()...)
+	ws = append(ws, r.capture.Warnings()...)
 	for _, l := range r.rep.Load {
 		for _, p := range l.Phases {
 			for _, e := range p.ErrorSamples {
@@ -229,7 +229,7 @@ func (r *Rehearsal) work() []Work {
 	for _, s := range r.plan.Steps {
 		steps[s.ID] = s
 	}
-	for _, s := range r.d.Capture.Steps() {
+	for _, s := range r.capture.Steps() {
 		ps := steps[s.Step]
 		out = append(out, Work{Phase: s.Phase, Step: s.Step, Table: r.closure[ps.Table.String()], Kind: KindOf(ps),
 			Took: time.Duration(s.TookMS * float64(time.Millisecond))})

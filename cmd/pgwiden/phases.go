@@ -188,7 +188,11 @@ func newMigrator(ctx context.Context, e *env, c *cli.Context, t planner.Target) 
 		if err != nil {
 			return nil, err
 		}
-		ctrl, closeGov, err := newGovernor(ctx, e, c, st, job)
+		var plan *planner.Plan
+		if job != nil {
+			plan = job.Plan
+		}
+		ctrl, closeGov, err := newGovernor(ctx, e, c, st, t, plan)
 		if err != nil {
 			return nil, err
 		}
@@ -196,7 +200,7 @@ func newMigrator(ctx context.Context, e *env, c *cli.Context, t planner.Target) 
 	}
 	r.m = migrator.New(e.pool, st, gov, e.log.With().Str("component", "migrator").Logger(), cfg, migrator.Hooks{})
 	r.progress = newProgress(e.stderr, e.log, cfg.ProgressEvery)
-	r.m.OnProgress = r.progress.update
+	r.m.Subscribe(migrator.Events{OnProgress: r.progress.update})
 	return r, nil
 }
 

@@ -9,14 +9,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v2"
 
 	"github.com/pgwiden/pgwiden/migrator"
 	"github.com/pgwiden/pgwiden/planner"
 	"github.com/pgwiden/pgwiden/rehearsal"
 	"github.com/pgwiden/pgwiden/state"
-	"github.com/pgwiden/pgwiden/throttle"
 )
 
 // rehearseCommand runs a whole migration on staging and reports on it.
@@ -29,7 +27,7 @@ func rehearseCommand() *cli.Command {
 			"there (or --i-know-this-is-staging). The report (markdown, or --json) has each phase's duration, the backfill's\n" +
 			"rows/s, the exclusive locks' longest hold and the swap's attempts, extra disk, WAL, every warning, the verification,\n" +
 			"a schema comparison after the rollback, and with --production-dsn or --production-rows an extrapolation to production.",
-		Flags: append(targetFlags(), rehearseFlags(def)...),
+		Flags: append(append(targetFlags(), rehearseFlags(def)...), throttleFlags(def)...),
 		Before: func(c *cli.Context) error {
 			_, err := configFrom(c)
 			if err == nil {
@@ -53,8 +51,6 @@ func rehearseFlags(def migrator.Config) []cli.Flag {
 		&cli.BoolFlag{Name: "keep", Usage: "stop after the cutover: no rollback, the columns stay bigint"},
 		&cli.StringFlag{Name: "production-dsn", Usage: "extrapolate to production from its catalog statistics (read-only session, no table is scanned)"},
 		&cli.Int64Flag{Name: "production-rows", Usage: "extrapolate to production from the target table's row count there"},
-		&cli.IntFlag{Name: "batch-size", Value: def.BatchSize, Usage: "rows per backfill and verification batch"},
-		&cli.Float64Flag{Name: "max-rate", Value: def.MaxRate, Usage: "at most this many rows per second (0: no limit, the default for a rehearsal)"},
 		&cli.DurationFlag{Name: "lock-timeout", Value: def.LockTimeout, Usage: "longest wait for a table lock; the statement is retried later"},
 		&cli.DurationFlag{Name: "scan-lock-timeout", Value: def.ScanLockTimeout, Usage: "longest lock wait of CREATE INDEX CONCURRENTLY and VALIDATE"},
 		&cli.DurationFlag{Name: "statement-timeout", Value: def.StatementTimeout, Usage: "bound on catalog-only statements"},
@@ -94,7 +90,7 @@ func runRehearse(ctx context.Context, e *env, c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	r, closeAll, err := newRehearsal(ctx, e, c, t, cfg)
+	r, m, st, closeAll, err := newRehearsal(ctx, e, c, t, cfg)
 	if err != nil {
 		return err
 	}
@@ -102,6 +98,15 @@ func runRehearse(ctx context.Context, e *env, c *cli.Context) error {
 	if err := r.Check(ctx); err != nil {
 		return rehearseError(err)
 	}
+	// The walks are paced by the same controller as backfill's, built from
+	// the plan the rehearsal made and will record: pgwiden pause and
+	// throttle reach a rehearsal too.
+	gov, closeGov, err := newGovernor(ctx, e, c, st, t, r.Plan())
+	if err != nil {
+		return err
+	}
+	defer closeGov()
+	m.SetGovernor(gov)
 	out, closeOut, err := reportOutput(c, e.stdout)
 	if err != nil {
 		return err
@@ -127,28 +132,18 @@ func runRehearse(ctx context.Context, e *env, c *cli.Context) error {
 	return rehearseError(err)
 }
 
-// newRehearsal builds the engine as the phase commands do, with its log
-// going through the rehearsal's Capture, plus the production and load
+// newRehearsal builds the engine as the phase commands do (its governor
+// comes once the rehearsal has planned), plus the production and load
 // pools when asked. closeAll closes the pools it opened.
-func newRehearsal(ctx context.Context, e *env, c *cli.Context, t planner.Target, cfg migrator.Config) (*rehearsal.Rehearsal, func(), error) {
-	lvl, _ := zerolog.ParseLevel(e.global.logLevel)     // withEnv has checked it
-	out, err := logWriter(e.global.logFormat, e.stderr) // withEnv has checked the format
+func newRehearsal(ctx context.Context, e *env, c *cli.Context, t planner.Target, cfg migrator.Config) (*rehearsal.Rehearsal, *migrator.Migrator, *state.Store, func(), error) {
+	st, err := state.Open(ctx, e.pool, e.log)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	capture := rehearsal.NewCapture(out, lvl)
-	// The capture needs the migrator's info lines ("step done") whatever
-	// the level shown.
-	mlog := zerolog.New(capture).Level(min(lvl, zerolog.InfoLevel)).With().Timestamp().Logger()
-	st, err := state.Open(ctx, e.pool, mlog)
-	if err != nil {
-		return nil, nil, err
-	}
-	gov := &throttle.Fixed{BatchSize: cfg.BatchSize, MaxRate: cfg.MaxRate}
-	m := migrator.New(e.pool, st, gov, mlog.With().Str("component", "migrator").Logger(), cfg, migrator.Hooks{})
+	m := migrator.New(e.pool, st, nil, e.log.With().Str("component", "migrator").Logger(), cfg, migrator.Hooks{})
 	pr := newProgress(e.stderr, e.log, cfg.ProgressEvery)
-	m.OnProgress = pr.update
-	d := rehearsal.Deps{Pool: e.pool, Migrator: m, Store: st, Capture: capture, Log: e.log.With().Str("component", "rehearse").Logger()}
+	m.Subscribe(migrator.Events{OnProgress: pr.update})
+	d := rehearsal.Deps{Pool: e.pool, Migrator: m, Store: st, Log: e.log.With().Str("component", "rehearse").Logger()}
 	rc := rehearsal.Config{Target: t, DSN: e.global.dsn, StagingCheck: c.String("staging-check"),
 		AssumeStaging: c.Bool("i-know-this-is-staging"), Keep: c.Bool("keep"), ProductionRows: float64(c.Int64("production-rows")),
 		LoadBaseline: c.Duration("load-baseline"), Engine: cfg}
@@ -172,18 +167,18 @@ func newRehearsal(ctx context.Context, e *env, c *cli.Context, t planner.Target,
 		d.Production, err = openPool(ctx, "--production-dsn", dsn, "pgwiden-rehearse", 1, timeout,
 			map[string]string{"default_transaction_read_only": "on", "statement_timeout": "30s", "lock_timeout": "2s"})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		pools = append(pools, d.Production)
 	}
 	if len(rc.Loads) > 0 {
 		if d.LoadPool, err = openPool(ctx, "--dsn", e.global.dsn, "pgwiden-rehearse-load", int32(4*len(rc.Loads)), timeout, nil); err != nil {
 			closeAll()
-			return nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		pools = append(pools, d.LoadPool)
 	}
-	return rehearsal.New(d, rc), closeAll, nil
+	return rehearsal.New(d, rc), m, st, closeAll, nil
 }
 
 // reportOutput opens --report, or returns stdout.

@@ -8,14 +8,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v2"
 
 	"github.com/pgwiden/pgwiden/migrator"
+	"github.com/pgwiden/pgwiden/planner"
 	"github.com/pgwiden/pgwiden/state"
 	"github.com/pgwiden/pgwiden/throttle"
 )
@@ -206,18 +205,19 @@ func parseBytes(s string) (float64, error) {
 }
 
 // newGovernor builds the throttle controller of one phase from its flags,
-// with the signals they turn on. job is the target's active migration (nil
-// before prepare): its walked tables are what the table signals watch, and
-// its row in pgwiden.migrations carries pgwiden pause and throttle. The
-// returned close releases the standbys' connections.
-func newGovernor(ctx context.Context, e *env, c *cli.Context, st *state.Store, job *state.Job) (*throttle.Controller, func(), error) {
+// with the signals they turn on. plan is the target's migration's plan (nil
+// before prepare): its walked tables are what the table signals watch. The
+// operator signal (migrator.Operator) carries pgwiden pause and throttle
+// from the target's row in pgwiden.migrations. The returned close releases
+// the standbys' connections.
+func newGovernor(ctx context.Context, e *env, c *cli.Context, st *state.Store, t planner.Target, plan *planner.Plan) (*throttle.Controller, func(), error) {
 	s, err := throttleSettingsFrom(c)
 	if err != nil {
 		return nil, nil, err
 	}
 	var tables []string
-	if job != nil {
-		tables = migrator.WalkedTables(job.Plan)
+	if plan != nil {
+		tables = migrator.WalkedTables(plan)
 	}
 	signals, pools, err := s.signals(ctx, e, tables, e.global.connectTimeout)
 	closeAll := func() {
@@ -229,15 +229,10 @@ func newGovernor(ctx context.Context, e *env, c *cli.Context, st *state.Store, j
 		closeAll()
 		return nil, nil, err
 	}
-	var op *operator
-	if job != nil {
-		op = &operator{st: st, id: job.ID, flagRate: s.cfg.MaxRate, applied: s.cfg.MaxRate, log: e.log.With().Str("component", "throttle").Logger()}
-		signals = append(signals, throttle.Func("operator", op.read))
-	}
-	ctrl := throttle.NewController(s.cfg, signals, throttle.RealClock, e.log.With().Str("component", "throttle").Logger())
-	if op != nil {
-		op.setCtrl(ctrl)
-	}
+	log := e.log.With().Str("component", "throttle").Logger()
+	op := migrator.NewOperator(st, t, s.cfg.MaxRate, log)
+	ctrl := throttle.NewController(s.cfg, append(signals, op), throttle.RealClock, log)
+	op.Attach(ctrl)
 	return ctrl, closeAll, nil
 }
 
@@ -294,66 +289,6 @@ func (s throttleSettings) signals(ctx context.Context, e *env, tables []string, 
 		out = append(out, throttle.StandbyLag(r.name, pool, s.replicaLag))
 	}
 	return out, pools, nil
-}
-
-// operator is the signal that carries pgwiden pause, resume and throttle
-// to a running walk: at each signal interval it reads the job's paused
-// and max_rate, holds while paused, and gives the controller max_rate, or
-// --max-rate again once max_rate is cleared.
-type operator struct {
-	st       *state.Store
-	id       int64
-	flagRate float64
-	log      zerolog.Logger
-
-	// mu guards the fields below: the controller is set after it is built
-	// (it needs this signal first), and reads may come from its goroutines.
-	mu      sync.Mutex
-	ctrl    *throttle.Controller
-	applied float64 // the rate last given to the controller
-}
-
-func (o *operator) setCtrl(c *throttle.Controller) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.ctrl = c
-}
-
-// pausedReason is what progress and status show while paused.
-const pausedReason = "pgwiden pause (pgwiden resume continues)"
-
-func (o *operator) read(ctx context.Context) (throttle.Reading, error) {
-	c, err := o.st.Control(ctx, o.id)
-	if err != nil {
-		return throttle.Reading{}, err
-	}
-	rate := o.flagRate
-	if c.MaxRate > 0 {
-		rate = float64(c.MaxRate)
-	}
-	o.apply(rate, c.MaxRate > 0)
-	r := throttle.Reading{Signal: "operator", Hold: c.Paused}
-	if c.Paused {
-		r.Value, r.Limit, r.Reason = 1, 0, pausedReason
-	}
-	return r, nil
-}
-
-// apply gives the controller a new maximum rate, once per change (the
-// controller logs the change; this says where it came from).
-func (o *operator) apply(rate float64, byOperator bool) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.ctrl == nil || rate == o.applied {
-		return
-	}
-	o.applied = rate
-	from := "--max-rate"
-	if byOperator {
-		from = "pgwiden throttle"
-	}
-	o.log.Debug().Float64("max_rate", rate).Str("from", from).Msg("apply the operator's max rate")
-	o.ctrl.SetMaxRate(rate)
 }
 
 // controlCommands are pause, resume and throttle: they steer a running
