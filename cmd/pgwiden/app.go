@@ -11,6 +11,8 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v2"
+
+	"github.com/pgwiden/pgwiden/internal/format"
 )
 
 // version is set with -ldflags "-X main.version=...".
@@ -137,19 +139,43 @@ func newLogger(format, level string, w io.Writer) (zerolog.Logger, error) {
 // logWriter is where log lines go for --log-format: console lines on a
 // terminal (auto) or when asked, JSON lines otherwise.
 func logWriter(format string, w io.Writer) (io.Writer, error) {
-	console := zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
 	switch format {
 	case "json":
 		return w, nil
 	case "console":
-		return console, nil
+		return consoleWriter(w), nil
 	case "auto":
 		if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
-			return console, nil
+			return consoleWriter(w), nil
 		}
 		return w, nil
 	}
 	return nil, usageError("--log-format %q: use auto, console or json", format)
+}
+
+// consoleWriter writes log lines for people: durations read took=5.1ms,
+// not took=5.078184 (JSON lines keep float milliseconds, for machines).
+// zerolog's duration format is process-wide; this process then logs
+// only to the console, so durations are logged as text (5.078184ms) and
+// rounded here (format.Duration).
+func consoleWriter(w io.Writer) zerolog.ConsoleWriter {
+	zerolog.DurationFieldFormat = zerolog.DurationFormatString
+	return zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, FormatPrepare: roundDurations}
+}
+
+// roundDurations rewrites the fields that hold a duration as text
+// ("5.078184ms") with format.Duration ("5.1ms").
+func roundDurations(ev map[string]any) error {
+	for k, v := range ev {
+		s, ok := v.(string)
+		if !ok || s == "" || k == zerolog.MessageFieldName || s[len(s)-1] < 'a' || s[len(s)-1] > 'z' {
+			continue
+		}
+		if d, err := time.ParseDuration(s); err == nil {
+			ev[k] = format.Duration(d)
+		}
+	}
+	return nil
 }
 
 // connect opens pgwiden's pool: one or two connections (one holds the

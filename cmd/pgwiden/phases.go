@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/urfave/cli/v2"
 
+	"github.com/pgwiden/pgwiden/internal/format"
 	"github.com/pgwiden/pgwiden/migrator"
 	"github.com/pgwiden/pgwiden/planner"
 	"github.com/pgwiden/pgwiden/state"
@@ -283,7 +283,7 @@ func (r *phaseRun) summary(ctx context.Context, ph planner.Phase, t planner.Targ
 		if sw.Attempts == 0 {
 			return head + ", swapped by an earlier run)", nil
 		}
-		return fmt.Sprintf("%s; swap: %d attempt(s), exclusive locks held %s)", head, sw.Attempts, roundDur(sw.Held)), nil
+		return fmt.Sprintf("%s; swap: %d attempt(s), exclusive locks held %s)", head, sw.Attempts, format.Duration(sw.Held)), nil
 	case planner.Cleanup:
 		return head + "; old columns dropped: it can no longer be rolled back)", nil
 	case planner.Rollback:
@@ -329,14 +329,3 @@ func isTerminal(r any) bool {
 
 // words writes a phase as an operator reads it: "cut over", "rolled back".
 func words(p state.Phase) string { return strings.ReplaceAll(string(p), "_", " ") }
-
-// roundDur keeps three significant digits or so: 35ms, 1.2s.
-func roundDur(d time.Duration) string {
-	switch {
-	case d >= time.Second:
-		return d.Round(10 * time.Millisecond).String()
-	case d >= time.Millisecond:
-		return d.Round(100 * time.Microsecond).String()
-	}
-	return d.Round(time.Microsecond).String()
-}

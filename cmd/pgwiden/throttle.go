@@ -2,17 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/urfave/cli/v2"
 
+	"github.com/pgwiden/pgwiden/internal/format"
 	"github.com/pgwiden/pgwiden/migrator"
 	"github.com/pgwiden/pgwiden/planner"
 	"github.com/pgwiden/pgwiden/state"
@@ -136,7 +134,7 @@ func throttleSettingsFrom(c *cli.Context) (throttleSettings, error) {
 		return s, usageError("%s (see --batch-size, --min-batch, --max-batch, --batch-target, --max-rate, --signal-interval)", err)
 	}
 	var err error
-	if s.walRate, err = parseBytes(c.String("max-wal-rate")); err != nil {
+	if s.walRate, err = format.ParseBytes(c.String("max-wal-rate")); err != nil {
 		return s, usageError("--max-wal-rate %q: %s (use bytes per second, e.g. 50MB or 1.5GB)", c.String("max-wal-rate"), err)
 	}
 	if s.replicas, err = parseReplicas(c.StringSlice("replica-dsn")); err != nil {
@@ -175,33 +173,6 @@ func parseReplicas(specs []string) ([]replica, error) {
 		out = append(out, replica{name: name, cfg: cfg})
 	}
 	return out, nil
-}
-
-// byteUnits are the suffixes --max-wal-rate takes, PostgreSQL style
-// (1024-based, as in its memory settings).
-var byteUnits = []struct {
-	suffix string
-	mult   float64
-}{{"TB", 1 << 40}, {"GB", 1 << 30}, {"MB", 1 << 20}, {"kB", 1 << 10}, {"KB", 1 << 10}, {"B", 1}}
-
-// parseBytes reads "50MB", "1.5GB", "65536" or "" (0, off).
-func parseBytes(s string) (float64, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, nil
-	}
-	mult := 1.0
-	for _, u := range byteUnits {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseFloat(s, 64)
-	if err != nil || n < 0 || math.IsInf(n, 0) || math.IsNaN(n) {
-		return 0, errors.New("not a size")
-	}
-	return n * mult, nil
 }
 
 // newGovernor builds the throttle controller of one phase from its flags,
