@@ -142,7 +142,6 @@ func benchPgwiden(b *testing.B, scale int, gov benchGovernor) *benchRun {
 		b.Fatal(err)
 	}
 	cfg := migrator.DefaultConfig()
-	cfg.BatchSize, cfg.MaxRate = benchEnvInt(b, "PGWIDEN_BENCH_BATCH", benchBatchSize), 0
 	r := &benchRun{phases: []string{"prepare", "backfill", "cutover", "swap", "cleanup"}, dur: map[string]time.Duration{}}
 	load := startBenchLoad(ctx, b, db.DSN, scale, append(append([]string{"warmup", "baseline"}, r.phases...), "tail"))
 	// The swap window starts at the hook and ends with Cutover; the

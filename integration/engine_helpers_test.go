@@ -28,13 +28,16 @@ var saasSchema = filepath.Join("testdata", "engine", "saas.sql")
 // saasTarget is its target column, mixed case as in the catalog.
 var saasTarget = planner.Target{Table: catalog.QName{Schema: "public", Name: "Tags"}, Column: "Id"}
 
-// engineConfig keeps the suite fast: batches of 50 so every table takes
-// several, a 200ms lock_timeout and retries within milliseconds.
+// engineBatch keeps the suite fast: batches of 50 so every table takes
+// several.
+const engineBatch = 50
+
+// engineConfig keeps the suite fast: a 200ms lock_timeout and retries
+// within milliseconds.
 func engineConfig() migrator.Config {
 	cfg := migrator.DefaultConfig()
 	cfg.LockTimeout = 200 * time.Millisecond
 	cfg.StatementTimeout = 30 * time.Second
-	cfg.BatchSize = 50
 	cfg.Retry = pgerr.Policy{Initial: 20 * time.Millisecond, Max: 200 * time.Millisecond, MaxElapsed: 30 * time.Second}
 	return cfg
 }
@@ -57,7 +60,7 @@ func newEngine(t *testing.T, db *pgtest.DB, cfg migrator.Config, hooks migrator.
 		t.Fatalf("state.Open: %v", err)
 	}
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
-	gov := &throttle.Fixed{BatchSize: cfg.BatchSize, MaxRate: cfg.MaxRate}
+	gov := &throttle.Fixed{BatchSize: engineBatch}
 	return &engine{m: migrator.New(pool, st, gov, log, cfg, hooks), st: st}
 }
 

@@ -90,7 +90,7 @@ func crashChild(dsn, at string) int {
 	if at == "" {
 		mcfg.LockTimeout = 10 * time.Second // wait on the test's lock until killed
 	}
-	m := migrator.New(pool, st, &throttle.Fixed{BatchSize: mcfg.BatchSize}, zerolog.New(os.Stderr).Level(zerolog.WarnLevel), mcfg, hooks)
+	m := migrator.New(pool, st, &throttle.Fixed{BatchSize: engineBatch}, zerolog.New(os.Stderr).Level(zerolog.WarnLevel), mcfg, hooks)
 	if err := m.Cutover(ctx, saasTarget); err != nil {
 		fmt.Fprintln(os.Stderr, "cutover:", err)
 		return 3

@@ -110,7 +110,7 @@ func TestRehearseProductionMustBeReadOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := migrator.DefaultConfig()
-	m := migrator.New(pool, st, &throttle.Fixed{BatchSize: cfg.BatchSize}, zerolog.Nop(), cfg, migrator.Hooks{})
+	m := migrator.New(pool, st, &throttle.Fixed{BatchSize: engineBatch}, zerolog.Nop(), cfg, migrator.Hooks{})
 	d := rehearsal.Deps{Pool: pool, Migrator: m, Store: st, Production: prod.Pool, Log: zerolog.Nop()}
 	err = rehearsal.New(d, rehearsal.Config{Target: saasTarget, AssumeStaging: true, Engine: cfg}).Check(ctx)
 	var re *rehearsal.RefusedError
@@ -190,7 +190,7 @@ func TestRehearseFailedPhaseRollsBack(t *testing.T) {
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 	cfg := engineConfig()
 	hooks := migrator.Hooks{BeforeSwap: func(context.Context) error { return errors.New("injected: no swap today") }}
-	m := migrator.New(pool, st, &throttle.Fixed{BatchSize: cfg.BatchSize}, log, cfg, hooks)
+	m := migrator.New(pool, st, &throttle.Fixed{BatchSize: engineBatch}, log, cfg, hooks)
 	d := rehearsal.Deps{Pool: pool, Migrator: m, Store: st, Log: zerolog.Nop()}
 	rep, err := rehearsal.New(d, rehearsal.Config{Target: saasTarget, DSN: db.DSN, AssumeStaging: true, Engine: cfg}).Run(ctx)
 	var fe *rehearsal.FailedError

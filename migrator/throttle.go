@@ -43,7 +43,7 @@ func (r *run) next(ctx context.Context, p Progress, last throttle.BatchOutcome) 
 	}
 	r.noteThrottle(ctx, p, now)
 	if d.Rows <= 0 { // a governor without a size of its own
-		d.Rows = r.m.cfg.BatchSize
+		d.Rows = throttle.DefaultConfig().StartBatch
 	}
 	return d, nil
 }

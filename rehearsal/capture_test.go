@@ -70,18 +70,3 @@ func TestRehearseLatencies(t *testing.T) {
 		t.Errorf("percentile of nothing = %v", p)
 	}
 }
-
-// TestWithoutPassword keeps the password off pg_dump's command line.
-func TestRehearseWithoutPassword(t *testing.T) {
-	cases := map[string]string{
-		"postgres://u:s3cret@h:5432/db?sslmode=require": "postgres://u@h:5432/db?sslmode=require",
-		"postgresql://u@h/db?password=s3cret":           "postgresql://u@h/db",
-		"host=h user=u password='s 3' dbname=db":        "host=h user=u  dbname=db",
-		"host=h password=s3cret dbname=db":              "host=h  dbname=db",
-	}
-	for in, want := range cases {
-		if got := withoutPassword(in); got != want {
-			t.Errorf("withoutPassword(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

@@ -26,6 +26,6 @@
 // latency per phase.
 //
 // Import rules: rehearsal imports migrator, state, planner and catalog,
-// pgx and zerolog; never urfave/cli, and never throttle (the caller builds
-// the migrator and its governor).
+// pgx and zerolog, and throttle for its Config only (shown in the report);
+// never urfave/cli (the caller builds the migrator and its governor).
 package rehearsal

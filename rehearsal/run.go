@@ -15,6 +15,7 @@ import (
 	"github.com/pgwiden/pgwiden/migrator"
 	"github.com/pgwiden/pgwiden/planner"
 	"github.com/pgwiden/pgwiden/state"
+	"github.com/pgwiden/pgwiden/throttle"
 )
 
 // Config is what to rehearse and how.
@@ -37,8 +38,10 @@ type Config struct {
 	// Loads run during the rehearsal, after LoadBaseline alone.
 	Loads        []Load
 	LoadBaseline time.Duration
-	// Engine is the migrator's configuration, shown in the report.
+	// Engine is the migrator's configuration and Pacing its governor's,
+	// shown in the report.
 	Engine migrator.Config
+	Pacing throttle.Config
 }
 
 // Deps are the connections and the engine a rehearsal works with; the
@@ -106,7 +109,7 @@ type Rehearsal struct {
 // record the steps, the swaps, the warnings and the batched steps.
 func New(d Deps, cfg Config) *Rehearsal {
 	r := &Rehearsal{d: d, cfg: cfg, capture: &capture{swaps: map[string]Swap{}}, walks: &walkRecorder{last: map[string]migrator.Progress{}}}
-	r.rep = &Report{FormatVersion: FormatVersion, Target: cfg.Target.String(), Kept: cfg.Keep, Settings: settingsOf(cfg.Engine)}
+	r.rep = &Report{FormatVersion: FormatVersion, Target: cfg.Target.String(), Kept: cfg.Keep, Settings: settingsOf(cfg.Engine, cfg.Pacing)}
 	r.capture.subscribe(d.Migrator)
 	d.Migrator.Subscribe(migrator.Events{OnProgress: r.walks.record})
 	return r

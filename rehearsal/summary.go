@@ -8,6 +8,7 @@ import (
 
 	"github.com/pgwiden/pgwiden/migrator"
 	"github.com/pgwiden/pgwiden/planner"
+	"github.com/pgwiden/pgwiden/throttle"
 )
 
 // summarize fills the report's sections from what the phases recorded.
@@ -238,7 +239,7 @@ func (r *Rehearsal) work() []Work {
 }
 
 // settingsOf shows the engine's configuration in the report.
-func settingsOf(c migrator.Config) Settings {
-	return Settings{BatchSize: c.BatchSize, MaxRate: c.MaxRate, LockTimeout: c.LockTimeout.String(),
+func settingsOf(c migrator.Config, p throttle.Config) Settings {
+	return Settings{BatchSize: p.StartBatch, MaxRate: p.MaxRate, LockTimeout: c.LockTimeout.String(),
 		ScanLockTimeout: c.ScanLockTimeout.String(), StatementTimeout: c.StatementTimeout.String(), SwapAttempts: c.SwapAttempts}
 }

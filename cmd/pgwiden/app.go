@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v2"
 
+	"github.com/pgwiden/pgwiden/internal/dsn"
 	"github.com/pgwiden/pgwiden/internal/format"
 )
 
@@ -181,39 +181,6 @@ func roundDurations(ev map[string]any) error {
 // connect opens pgwiden's pool: one or two connections (one holds the
 // migration's lock), tagged application_name=pgwiden so DBAs can find them
 // in pg_stat_activity.
-func connect(ctx context.Context, dsn string, timeout time.Duration) (*pgxpool.Pool, error) {
-	return openPool(ctx, "--dsn", dsn, "pgwiden", 2, timeout, nil)
-}
-
-// openPool opens a pool for the DSN given by flag, tagged app, with extra
-// session settings; errors name the flag and never the password.
-func openPool(ctx context.Context, flag, dsn, app string, maxConns int32, timeout time.Duration, params map[string]string) (*pgxpool.Pool, error) {
-	cfg, err := pgxpool.ParseConfig(dsn)
-	if err != nil {
-		return nil, usageError("%s: %s (use postgres://user@host:port/db or host=... dbname=...)", flag, redact(err.Error()))
-	}
-	cfg.MaxConns = maxConns
-	cfg.ConnConfig.RuntimeParams["application_name"] = app
-	for k, v := range params {
-		cfg.ConnConfig.RuntimeParams[k] = v
-	}
-	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > timeout {
-		cfg.ConnConfig.ConnectTimeout = timeout
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err == nil {
-		if err = pool.Ping(ctx); err != nil {
-			pool.Close()
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: connect to %s: %s (check %s and that the server is up)", flag, describe(cfg), redact(err.Error()), flag)
-	}
-	return pool, nil
-}
-
-// describe names a server without its password, as pgconn's ConnectError does.
-func describe(cfg *pgxpool.Config) string {
-	c := cfg.ConnConfig
-	return fmt.Sprintf("database %q as user %q on %s:%d", c.Database, c.User, c.Host, c.Port)
+func connect(ctx context.Context, s string, timeout time.Duration) (*pgxpool.Pool, error) {
+	return dsn.Open(ctx, s, dsn.Options{Flag: "--dsn", App: "pgwiden", MaxConns: 2, ConnectTimeout: timeout})
 }
