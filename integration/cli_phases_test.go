@@ -430,7 +430,7 @@ func TestStatusText(t *testing.T) {
 	}
 	cliMatch(t, "status header", `(?m)^ID +TARGET +PHASE +CREATED +UPDATED +RUNNING +LAST ERROR$`, stdout)
 	cliMatch(t, "status row", `(?m)^\d+ +public\.tags\.id +backfilled +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +- +-$`, stdout)
-	cliMatch(t, "task row", `(?m)^public\.taggings +copy +\d+ +\d+ +100\.0% +\d+ +- +yes$`, stdout)
+	cliMatch(t, "task row", `(?m)^public\.taggings +copy +[\d,]+ +[\d,]+ +100\.0% +[\d,]+ +- +yes$`, stdout)
 }
 
 // TestCLIPhasesStepError makes a cleanup statement fail on the server: the

@@ -32,7 +32,7 @@ func TestStatusOneMigration(t *testing.T) {
 	if strings.Contains(stdout, "rollback/") {
 		t.Errorf("status of a migration going forward lists the rollback's steps:\n%s", stdout)
 	}
-	cliMatch(t, "task row", `(?m)^public\.taggings +copy +\d+ +\d+ +100\.0% +\d+ +- +yes$`, stdout)
+	cliMatch(t, "task row", `(?m)^public\.taggings +copy +[\d,]+ +[\d,]+ +100\.0% +[\d,]+ +- +yes$`, stdout)
 
 	stdout, stderr, code = runPgwiden(ctx, t, "status", "--json", "--table", "tags", "--column", "id", "--dsn", db.DSN)
 	if code != 0 {

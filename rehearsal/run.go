@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strings"
 	"sync"
 	"time"
 
@@ -317,14 +316,14 @@ func (w *walkRecorder) record(p migrator.Progress) {
 	w.last[p.Step] = p
 }
 
-// finals returns the last snapshot of every step whose ID starts with
-// prefix, in the order the steps ran.
-func (w *walkRecorder) finals(prefix string) []migrator.Progress {
+// finals returns the last snapshot of every step of phase ph (and of
+// kind, unless ""), in the order the steps ran.
+func (w *walkRecorder) finals(ph planner.Phase, kind string) []migrator.Progress {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var out []migrator.Progress
 	for _, s := range w.order {
-		if strings.HasPrefix(s, prefix) {
+		if id := planner.StepID(s); id.Phase() == ph && (kind == "" || id.Kind() == kind) {
 			out = append(out, w.last[s])
 		}
 	}

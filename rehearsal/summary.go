@@ -3,9 +3,9 @@ package rehearsal
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/pgwiden/pgwiden/internal/format"
 	"github.com/pgwiden/pgwiden/migrator"
 	"github.com/pgwiden/pgwiden/planner"
 	"github.com/pgwiden/pgwiden/throttle"
@@ -21,7 +21,7 @@ func (r *Rehearsal) summarize() {
 			}
 		}
 	}
-	r.rep.Backfill = r.walkSummary("backfill/", "backfill")
+	r.rep.Backfill = r.walkSummary(planner.Backfill, "", "backfill")
 	r.verification()
 	r.locks(steps)
 	r.disk()
@@ -39,11 +39,11 @@ func (r *Rehearsal) phaseResult(name string) *PhaseResult {
 	return nil
 }
 
-// walkSummary adds up the batched steps starting with prefix; their rate
-// is over the whole phase's duration.
-func (r *Rehearsal) walkSummary(prefix, phase string) WalkSummary {
+// walkSummary adds up the batched steps of phase ph (and kind, unless
+// ""); their rate is over the whole phase's duration.
+func (r *Rehearsal) walkSummary(ph planner.Phase, kind, phase string) WalkSummary {
 	var w WalkSummary
-	for _, p := range r.walks.finals(prefix) {
+	for _, p := range r.walks.finals(ph, kind) {
 		t := WalkTable{Step: p.Step, Table: p.Table, Rows: p.Scanned, Copied: p.Copied, Batches: p.Batches,
 			Seconds: p.Elapsed.Seconds(), RowsPerS: p.Rate(), Done: p.Done}
 		w.Tables = append(w.Tables, t)
@@ -64,7 +64,7 @@ func (r *Rehearsal) walkSummary(prefix, phase string) WalkSummary {
 // rows is not), whatever happened after it.
 func (r *Rehearsal) verification() {
 	v := &r.rep.Verification
-	v.Walk = r.walkSummary("cutover/verify/", "cutover")
+	v.Walk = r.walkSummary(planner.Cutover, "verify", "cutover")
 	v.Passed = true
 	for _, s := range r.plan.Steps {
 		if s.Phase == planner.Cutover && s.Batch != nil && !r.done[s.ID] {
@@ -78,9 +78,9 @@ func (r *Rehearsal) verification() {
 	case !v.Passed:
 		v.Detail = "did not pass: " + pr.Error
 	default:
-		v.Detail = fmt.Sprintf("passed: every shadow value equals its column (%s rows in %d tables or partitions compared)", count(float64(v.Walk.Rows)), len(v.Walk.Tables))
+		v.Detail = fmt.Sprintf("passed: every shadow value equals its column (%s rows in %d tables or partitions compared)", format.Count(float64(v.Walk.Rows)), len(v.Walk.Tables))
 	}
-	if fits := r.walkSummary("unswap/verify/", "rollback"); len(fits.Tables) > 0 {
+	if fits := r.walkSummary(planner.Unswap, "verify", "rollback"); len(fits.Tables) > 0 {
 		v.RollbackFits = &fits
 	}
 }
@@ -201,7 +201,7 @@ func (r *Rehearsal) extrapolate() {
 func (r *Rehearsal) stagingSizes() map[string]Size {
 	m := sizeMap(r.sizes0)
 	walked := map[string]int64{}
-	for _, p := range r.walks.finals("backfill/") {
+	for _, p := range r.walks.finals(planner.Backfill, "") {
 		walked[r.closure[p.Table]] += p.Scanned
 	}
 	for name, n := range walked {
@@ -217,12 +217,12 @@ func (r *Rehearsal) stagingSizes() map[string]Size {
 // batched walks and the steps the migrator reported.
 func (r *Rehearsal) work() []Work {
 	var out []Work
-	for _, prefix := range []string{"backfill/", "cutover/", "unswap/"} {
-		phase := strings.TrimSuffix(prefix, "/")
-		if phase == "unswap" {
+	for _, ph := range []planner.Phase{planner.Backfill, planner.Cutover, planner.Unswap} {
+		phase := string(ph)
+		if ph == planner.Unswap {
 			phase = "rollback"
 		}
-		for _, p := range r.walks.finals(prefix) {
+		for _, p := range r.walks.finals(ph, "") {
 			out = append(out, Work{Phase: phase, Step: p.Step, Table: r.closure[p.Table], Kind: ByRows, Took: p.Elapsed})
 		}
 	}

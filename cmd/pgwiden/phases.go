@@ -228,7 +228,7 @@ func (r *phaseRun) copied(ctx context.Context, id int64) (int64, error) {
 	}
 	var n int64
 	for _, tk := range tasks {
-		if strings.HasPrefix(tk.StepID, string(planner.Backfill)+"/") {
+		if planner.StepID(tk.StepID).Phase() == planner.Backfill {
 			n += tk.RowsDone
 		}
 	}

@@ -11,7 +11,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/pgwiden/pgwiden/internal/format"
 	"github.com/pgwiden/pgwiden/migrator"
+	"github.com/pgwiden/pgwiden/planner"
 	"github.com/pgwiden/pgwiden/state"
 )
 
@@ -193,8 +195,8 @@ func writeTasks(w io.Writer, tasks []migrator.TaskStatus) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TABLE\tSTEP\tROWS DONE\tESTIMATE\tDONE %\tROWS/S\tETA\tDONE")
 	for _, t := range tasks {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%.0f\t%s\t%s\n", t.Table, stepKind(t.StepID), t.RowsDone,
-			estimate(t.RowsEstimate), percent(t.Percent), t.Rate, eta(t), yesNo(t.Done))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Table, stepKind(t.StepID), format.Count(float64(t.RowsDone)),
+			estimate(t.RowsEstimate), percent(t.Percent), format.Count(t.Rate), eta(t), yesNo(t.Done))
 	}
 	return tw.Flush()
 }
@@ -218,19 +220,13 @@ func describeHolder(h *migrator.Holder) string {
 }
 
 // stepKind is "copy" or "verify" from "backfill/copy/public.tags".
-func stepKind(id string) string {
-	parts := strings.SplitN(id, "/", 3)
-	if len(parts) < 2 {
-		return id
-	}
-	return parts[1]
-}
+func stepKind(id string) string { return planner.StepID(id).Kind() }
 
 func estimate(n int64) string {
 	if n < 0 {
 		return "?"
 	}
-	return fmt.Sprint(n)
+	return format.Count(float64(n))
 }
 
 func percent(p float64) string {
@@ -244,7 +240,7 @@ func eta(t migrator.TaskStatus) string {
 	if t.Done || t.ETA <= 0 {
 		return "-"
 	}
-	return t.ETA.Round(time.Second).String()
+	return format.Duration(t.ETA.Round(time.Second))
 }
 
 func yesNo(b bool) string {
