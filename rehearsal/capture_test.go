@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
 	"github.com/pgwiden/pgwiden/migrator"
 	"github.com/pgwiden/pgwiden/planner"
 )
@@ -44,29 +42,5 @@ func TestRehearseCapture(t *testing.T) {
 	}
 	if !slices.Equal(ws, want) {
 		t.Errorf("warnings\n%+v\nwant\n%+v", ws, want)
-	}
-}
-
-// TestLatencies: percentiles by nearest rank, errors grouped by message
-// and SQLSTATE, skips counted apart from statements.
-func TestRehearseLatencies(t *testing.T) {
-	s := &latencies{errs: map[string]int{}}
-	for i := 1; i <= 100; i++ {
-		s.observe(time.Duration(i) * time.Millisecond)
-	}
-	lr := &loadRunner{stats: []map[string]*latencies{{"cutover": s}}, loads: []Load{{Name: "builtin"}}, phases: []string{"cutover"}}
-	pgErr := &pgconn.PgError{Code: "0A000", Message: "cached plan must not change result type"}
-	lr.observe(0, "cutover", 0, pgErr, false)
-	lr.observe(0, "cutover", 0, pgErr, false)
-	lr.observe(0, "cutover", 0, nil, true)
-	got := s.summary("cutover")
-	want := LoadPhase{Phase: "cutover", Statements: 102, Errors: 2, Skipped: 1, P50MS: 50, P99MS: 99, MaxMS: 100,
-		ErrorSamples: []string{"cached plan must not change result type (SQLSTATE 0A000) (2)"}}
-	if got.Phase != want.Phase || got.Statements != want.Statements || got.Errors != want.Errors || got.Skipped != want.Skipped ||
-		got.P50MS != want.P50MS || got.P99MS != want.P99MS || got.MaxMS != want.MaxMS || len(got.ErrorSamples) != 1 || got.ErrorSamples[0] != want.ErrorSamples[0] {
-		t.Errorf("summary %+v, want %+v", got, want)
-	}
-	if p := percentile(nil, 0.5); p != 0 {
-		t.Errorf("percentile of nothing = %v", p)
 	}
 }

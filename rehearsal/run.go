@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/pgwiden/pgwiden/catalog"
+	"github.com/pgwiden/pgwiden/internal/load"
 	"github.com/pgwiden/pgwiden/migrator"
 	"github.com/pgwiden/pgwiden/planner"
 	"github.com/pgwiden/pgwiden/state"
@@ -98,7 +99,7 @@ type Rehearsal struct {
 	before  string
 	sizes0  []TableSize
 	lsn     string
-	load    *loadRunner
+	load    *load.Runner
 	capture *capture
 	walks   *walkRecorder
 	done    map[string]bool // the migration's steps recorded as done
@@ -160,7 +161,7 @@ func (r *Rehearsal) Run(ctx context.Context) (*Report, error) {
 	r.startLoad(ctx)
 	r.rehearsePhases(ctx)
 	if r.load != nil {
-		r.rep.Load = r.load.stop()
+		r.rep.Load = loadReports(r.cfg.Loads, r.load.Stop())
 	}
 	// What follows only reads: it runs after Ctrl-C too, so that the
 	// report of an interrupted rehearsal says where it stopped.
@@ -221,7 +222,7 @@ func (r *Rehearsal) phase(ctx context.Context, name string, run func(context.Con
 	r.d.Log.Info().Str("phase", name).Msg("rehearse: phase starts")
 	r.capture.setPhase(name)
 	if r.load != nil {
-		r.load.enter(name)
+		r.load.Enter(name)
 	}
 	start := time.Now()
 	err := run(ctx, r.cfg.Target)

@@ -65,8 +65,10 @@ func Count(f float64) string { return humanize.Comma(int64(math.Round(f))) }
 func Rate(perSecond float64, unit string) string { return Count(perSecond) + " " + unit + "/s" }
 
 // Duration writes a duration in Go's syntax with two or three significant
-// digits: "4.2ms", "250ms", "12.4s", "1m15s", "2h30m". It is what the
-// console log, the CLI's summaries and the rehearsal report print.
+// digits: "910us", "4.2ms", "250ms", "12.4s", "1m15s", "2h30m" (ASCII "us"
+// rather than "µs", which time.ParseDuration reads too: a console log
+// would quote it). It is what the console log, the CLI's summaries, the
+// throttle's reasons and the rehearsal report print.
 func Duration(d time.Duration) string {
 	neg := d < 0
 	if neg {
@@ -89,7 +91,7 @@ func Duration(d time.Duration) string {
 	default:
 		r = 1
 	}
-	s := d.Round(r).String()
+	s := strings.Replace(d.Round(r).String(), "µs", "us", 1)
 	if d >= time.Minute {
 		// "2h30m" and "5m" read better than "2h30m0s" and "5m0s".
 		if strings.HasSuffix(s, "m0s") {

@@ -48,7 +48,7 @@ func TestDuration(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		5078184 * time.Nanosecond: "5.1ms", 4200 * time.Microsecond: "4.2ms", 250 * time.Millisecond: "250ms",
 		12449 * time.Millisecond: "12.4s", 1234 * time.Millisecond: "1.23s", 75 * time.Second: "1m15s", 5 * time.Minute: "5m",
-		3725 * time.Second: "1h2m5s", 9000 * time.Second: "2h30m", 2 * time.Hour: "2h", 1500 * time.Nanosecond: "1.5µs",
+		3725 * time.Second: "1h2m5s", 9000 * time.Second: "2h30m", 2 * time.Hour: "2h", 1500 * time.Nanosecond: "1.5us", 910 * time.Microsecond: "910us",
 		0: "0s", -3 * time.Millisecond: "-3ms",
 	} {
 		if got := Duration(d); got != want {
