@@ -16,7 +16,7 @@ func (b *builder) renderAll() error {
 	b.phase, b.onto = Cutover, ontoShadow
 	b.verifySteps(shadowName, "read-only pass; must find 0 rows")
 	for _, w := range b.work {
-		if err := b.indexSteps(w); err != nil {
+		if err := b.indexSteps(w, allIndexes); err != nil {
 			return err
 		}
 		if err := b.checkSteps(w); err != nil {
