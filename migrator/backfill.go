@@ -132,8 +132,8 @@ func (r *run) walk(ctx context.Context, s planner.Step, do batchFunc) error {
 			return nil
 		}
 		cursor = res.bound
-		if r.vacuumDue(s, batch) {
-			r.vacuum(ctx, s) // outside the batch's transaction, which has committed
+		if v, ok := r.vacuumDue(s, batch); ok {
+			r.vacuum(ctx, v) // outside the batch's transaction, which has committed
 		}
 	}
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/pgwiden/pgwiden/catalog"
 	"github.com/pgwiden/pgwiden/planner"
 	"github.com/pgwiden/pgwiden/state"
 )
@@ -65,7 +64,6 @@ func (r *run) cutover(ctx context.Context) error {
 	if !swapped {
 		return errors.New("the recorded plan has no swap step")
 	}
-	r.analyze(ctx)
 	return r.setPhase(ctx, state.PhaseCutOver)
 }
 
@@ -203,27 +201,6 @@ func (r *run) waitPostponed(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// analyze refreshes statistics of the new columns, which autovacuum may
-// not have gathered yet: the application's plans depend on them. ANALYZE
-// does not block writes; a failure is only logged.
-func (r *run) analyze(ctx context.Context) {
-	for _, tc := range r.job.Plan.Tables {
-		for _, c := range tc.Columns {
-			sql := tag("cutover/analyze", fmt.Sprintf("ANALYZE %s (%s)", tc.Table.Quoted(), catalog.Ident(c.Name)))
-			err := pgx.BeginFunc(ctx, r.m.pool, func(tx pgx.Tx) error {
-				if err := setLocal(ctx, tx, r.m.cfg.LockTimeout, 0); err != nil {
-					return err
-				}
-				_, err := tx.Exec(ctx, sql)
-				return err
-			})
-			if err != nil {
-				r.warn(Warning{Step: "cutover/analyze", Object: tc.Table.String(), Err: err, Message: "analyze after cutover failed; run ANALYZE yourself"})
-			}
-		}
-	}
 }
 
 // differError is a verification that found rows whose columns differ.

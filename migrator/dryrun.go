@@ -41,6 +41,12 @@ func writeDryRun(w io.Writer, p *planner.Plan, phase planner.Phase, done map[str
 		if s.Batch != nil {
 			fmt.Fprintf(&b, "-- repeated per batch of keys (%s), each batch one transaction with its checkpoint\n", strings.Join(s.Batch.Key, ", "))
 		}
+		if s.During != "" {
+			fmt.Fprintf(&b, "-- run by %s, not on its own: %s\n", s.During, s.Note)
+		}
+		if s.BestEffort {
+			fmt.Fprintf(&b, "-- a failure is a warning: %s\n", s.Note)
+		}
 		fmt.Fprintf(&b, "%s;\n", s.SQL)
 	}
 	if n == 0 {

@@ -116,11 +116,24 @@ func nextCommand(p state.Phase) string {
 	return ""
 }
 
-// steps returns the plan's steps of one phase, in order.
+// steps returns the plan's steps of one phase, in order, without those
+// another step runs (planner.Step.During: companions).
 func (r *run) steps(p planner.Phase) []planner.Step {
 	var out []planner.Step
 	for _, s := range r.job.Plan.Steps {
-		if s.Phase == p {
+		if s.Phase == p && s.During == "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// companions returns the steps that step id runs itself: the VACUUM
+// between a copy's batches, the drop of an index build's INVALID leftover.
+func (r *run) companions(id string) []planner.Step {
+	var out []planner.Step
+	for _, s := range r.job.Plan.Steps {
+		if s.During == id {
 			out = append(out, s)
 		}
 	}

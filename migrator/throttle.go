@@ -130,12 +130,20 @@ func (r *run) clearThrottle(ctx context.Context, s planner.Step) {
 	}
 }
 
-// vacuumDue reports whether a plain VACUUM of the step's table is due
-// after batch (Config.VacuumEvery): only the backfill's copy leaves dead
-// row versions behind.
-func (r *run) vacuumDue(s planner.Step, batch int) bool {
+// vacuumDue returns the VACUUM step of the walk s (planner.Step.During)
+// when one is due after batch (Config.VacuumEvery): only the backfill's
+// copy has one, as only it leaves dead row versions behind.
+func (r *run) vacuumDue(s planner.Step, batch int) (planner.Step, bool) {
 	n := r.m.cfg.VacuumEvery
-	return n > 0 && s.Phase == planner.Backfill && batch%n == 0
+	if n <= 0 || batch%n != 0 {
+		return planner.Step{}, false
+	}
+	for _, c := range r.companions(s.ID) {
+		if c.Probe == "" {
+			return c, true
+		}
+	}
+	return planner.Step{}, false
 }
 
 // vacuum runs a plain VACUUM of the step's table between two batches. The
@@ -147,23 +155,21 @@ func (r *run) vacuumDue(s planner.Step, batch int) bool {
 // goes back) and no statement_timeout. Its SHARE UPDATE EXCLUSIVE lock
 // blocks no reads or writes but conflicts with an autovacuum of the same
 // table: lock_timeout then gives up, which is fine, as the autovacuum does
-// the same work. A failure is logged, never fatal to the walk.
-//
-// This builds SQL for a user's table outside the planner, like the
-// cutover's ANALYZE: one quoted name, through catalog's one quoting path.
-func (r *run) vacuum(ctx context.Context, s planner.Step) {
+// the same work. A failure is logged, never fatal to the walk. v is the
+// planned step (planner.Step.During), shown by plan and --dry-run.
+func (r *run) vacuum(ctx context.Context, v planner.Step) {
 	start := time.Now()
 	err := r.onSession(ctx, r.m.cfg.LockTimeout, 0, func(conn *pgxpool.Conn) error {
-		_, err := conn.Exec(ctx, tag(s.ID+" vacuum", "VACUUM "+s.Table.Quoted()))
+		_, err := conn.Exec(ctx, annotate(v))
 		return err
 	})
 	if err != nil {
 		if ctx.Err() == nil {
-			r.warn(Warning{Step: s.ID, Object: s.Table.String(), Err: err, Message: "vacuum between batches failed; the walk goes on"})
+			r.warn(Warning{Step: v.ID, Object: v.Table.String(), Err: err, Message: "vacuum between batches failed; the walk goes on"})
 		}
 		return
 	}
-	r.log.Debug().Str("table", s.Table.String()).Dur("took", time.Since(start)).Msg("vacuumed between batches")
+	r.log.Debug().Str("table", v.Table.String()).Dur("took", time.Since(start)).Msg("vacuumed between batches")
 }
 
 // WalkedTables returns the quoted names of the tables a job's batched

@@ -81,7 +81,12 @@ func (b *builder) concurrentIndex(t *catalog.Table, ix catalog.Index, rename map
 	if err != nil {
 		return err
 	}
-	b.add(Step{ID: string(b.phase) + "/index/" + name.String(), Phase: b.phase, Table: t.Name, SQL: sql,
+	indexID := string(b.phase) + "/index/" + name.String()
+	b.add(Step{ID: string(b.phase) + "/drop-invalid/" + name.String(), Phase: b.phase, Table: t.Name, During: indexID,
+		SQL: "DROP INDEX CONCURRENTLY IF EXISTS " + name.Quoted(), Lock: ShareUpdateExclusive, InTx: false,
+		Probe: probeNoInvalidIndex, ProbeArgs: []any{name.Quoted()},
+		Note: "only when an interrupted build left the index INVALID: dropped before the build runs again"})
+	b.add(Step{ID: indexID, Phase: b.phase, Table: t.Name, SQL: sql,
 		Lock: ShareUpdateExclusive, InTx: false, Probe: probeIndex, ProbeArgs: []any{name.Quoted()},
 		Note: "writes continue; an INVALID leftover of an interrupted build is dropped and rebuilt"})
 	return nil

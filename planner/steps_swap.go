@@ -21,7 +21,23 @@ func (b *builder) swapSteps() error {
 	b.add(Step{ID: "cutover/swap", Phase: Cutover, SQL: sql, Lock: AccessExclusive, InTx: true,
 		Note: "one transaction, catalog changes only; never waits longer than lock_timeout, retried with backoff"})
 	b.validateDeferredFKs(Cutover, "cutover/validate/")
+	b.analyzeSteps()
 	return nil
+}
+
+// analyzeSteps refresh the statistics of the new columns, which
+// autovacuum may not have gathered yet: the application's plans depend on
+// them. ANALYZE blocks no reads or writes; a failure is only a warning.
+func (b *builder) analyzeSteps() {
+	for _, w := range b.work {
+		var cols []string
+		for _, m := range w.cols {
+			cols = append(cols, catalog.Ident(m.col.Name))
+		}
+		b.add(Step{ID: "cutover/analyze/" + w.t.Name.String(), Phase: Cutover, Table: w.t.Name, BestEffort: true,
+			SQL: "ANALYZE " + w.t.Name.Quoted() + " (" + strings.Join(cols, ", ") + ")", Lock: ShareUpdateExclusive, InTx: true,
+			Note: "statistics of the new columns for the application's plans; a failure is a warning: run ANALYZE yourself"})
+	}
 }
 
 // swapSQL renders the swap in direction d: forward at cutover, backward

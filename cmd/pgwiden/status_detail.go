@@ -124,11 +124,16 @@ func writeStatusOf(w io.Writer, t planner.Target, mine []migrator.Status, done m
 }
 
 // shownSteps are the steps of the way the migration goes: prepare to
-// cleanup, or, once it is rolling back, the rollback's steps too.
+// cleanup, or, once it is rolling back, the rollback's steps too; not the
+// steps another one runs when needed (planner.Step.During), never
+// recorded as done.
 func shownSteps(j state.Job) []planner.Step {
 	back := j.Phase == state.PhaseRollingBack || j.Phase == state.PhaseRolledBack
 	var out []planner.Step
 	for _, s := range j.Plan.Steps {
+		if s.During != "" {
+			continue
+		}
 		switch s.Phase {
 		case planner.Rollback, planner.Unswap, planner.Unguard:
 			if !back {
