@@ -169,19 +169,19 @@ func assertNoPgwidenObjects(t *testing.T, ctx context.Context, db *pgtest.DB) {
 }
 
 // assertSchemaAsBefore compares pg_dump --schema-only with the dump taken
-// before prepare, forgetting only what widening is meant to change, with
-// normalizeTypes (plansql_test.go): integer becomes bigint, the serial
-// sequence's "AS integer" line goes, and the column lines of each CREATE
-// TABLE are sorted (a widened column becomes its table's last). This
-// schema needs nothing more: pg_dump writes an identity sequence without
-// an AS clause when it has its column's type, as it does before (integer)
-// and after (bigint) the identity moves; and the view, dumped first as a
-// placeholder because it depends on the primary key, shows NULL::integer,
-// a cast like any other.
-func assertSchemaAsBefore(t *testing.T, before, after string) {
+// before prepare, forgetting only what widening p is meant to change, with
+// normalizeTypes (plansql_test.go): the closure's columns become bigint,
+// the widened sequences' "AS integer" line goes, and the column lines of
+// each CREATE TABLE are sorted (a widened column becomes its table's
+// last). This schema needs nothing more: pg_dump writes an identity
+// sequence without an AS clause when it has its column's type, as it does
+// before (integer) and after (bigint) the identity moves; and the view,
+// dumped first as a placeholder because it depends on the primary key,
+// shows NULL::integer AS "Id", a closure column.
+func assertSchemaAsBefore(t *testing.T, p *planner.Plan, before, after string) {
 	t.Helper()
-	if b, a := normalizeTypes(before), normalizeTypes(after); b != a {
-		t.Errorf("schema differs beyond integer -> bigint:\n%s", firstDiff(b, a))
+	if b, a := normalizeTypes(before, p), normalizeTypes(after, p); b != a {
+		t.Errorf("schema differs beyond the closure's integer -> bigint:\n%s", firstDiff(b, a))
 	}
 }
 

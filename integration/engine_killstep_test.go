@@ -134,7 +134,7 @@ func TestEngineKillAtEveryCutoverStep(t *testing.T) {
 	t.Logf("killed %d cutover steps", len(steps))
 	e.run(t, ctx, "cutover", "cleanup")
 	assertWidened(t, ctx, db, p)
-	assertSchemaAsBefore(t, before, schemaDump(t, db))
+	assertSchemaAsBefore(t, p, before, schemaDump(t, db))
 	assertNoPgwidenObjects(t, ctx, db)
 	if invalid := readRows(t, ctx, db.Pool, `SELECT indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid`); len(invalid) > 0 {
 		t.Errorf("INVALID indexes left by the killed builds: %v", invalid)
