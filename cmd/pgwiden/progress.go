@@ -17,7 +17,7 @@ import (
 )
 
 // progress shows the batched steps (backfill copy, cutover verification)
-// as they go. It receives the migrator's snapshots through OnProgress.
+// as they go. It receives the migrator's snapshots through Events.OnProgress.
 //
 // On a terminal it draws one bar per table. The bar is
 // github.com/schollz/progressbar rather than hand-written escape codes:
