@@ -142,7 +142,6 @@ func benchPgwiden(b *testing.B, scale int, gov benchGovernor) *benchRun {
 		b.Fatal(err)
 	}
 	cfg := migrator.DefaultConfig()
-	cfg.BatchSize, cfg.MaxRate = benchEnvInt(b, "PGWIDEN_BENCH_BATCH", benchBatchSize), 0
 	r := &benchRun{phases: []string{"prepare", "backfill", "cutover", "swap", "cleanup"}, dur: map[string]time.Duration{}}
 	load := startBenchLoad(ctx, b, db.DSN, scale, append(append([]string{"warmup", "baseline"}, r.phases...), "tail"))
 	// The swap window starts at the hook and ends with Cutover; the
@@ -151,7 +150,7 @@ func benchPgwiden(b *testing.B, scale int, gov benchGovernor) *benchRun {
 	g := gov(pool, benchPlan(ctx, b, db), log.With().Str("component", "throttle").Logger())
 	m := migrator.New(pool, st, g, log.With().Str("component", "migrator").Logger(), cfg, hooks)
 	walked := map[string]migrator.Progress{}
-	m.OnProgress = func(p migrator.Progress) { walked[p.Step] = p } // backfill and verification walks
+	m.Subscribe(migrator.Events{OnProgress: func(p migrator.Progress) { walked[p.Step] = p }}) // backfill and verification walks
 	load.settle()
 
 	stopMem := startBenchMem()

@@ -39,7 +39,7 @@ func TestEngineEndToEnd(t *testing.T) {
 	e.wantPhase(t, ctx, state.PhaseDone)
 
 	assertWidened(t, ctx, db, p)
-	assertSchemaAsBefore(t, before, schemaDump(t, db))
+	assertSchemaAsBefore(t, p, before, schemaDump(t, db))
 	assertNoPgwidenObjects(t, ctx, db)
 	assertUnchanged(t, "by the migration", sums, keyChecksums(t, ctx, db, p))
 	assertTakesWideValues(t, db)

@@ -28,13 +28,16 @@ var saasSchema = filepath.Join("testdata", "engine", "saas.sql")
 // saasTarget is its target column, mixed case as in the catalog.
 var saasTarget = planner.Target{Table: catalog.QName{Schema: "public", Name: "Tags"}, Column: "Id"}
 
-// engineConfig keeps the suite fast: batches of 50 so every table takes
-// several, a 200ms lock_timeout and retries within milliseconds.
+// engineBatch keeps the suite fast: batches of 50 so every table takes
+// several.
+const engineBatch = 50
+
+// engineConfig keeps the suite fast: a 200ms lock_timeout and retries
+// within milliseconds.
 func engineConfig() migrator.Config {
 	cfg := migrator.DefaultConfig()
 	cfg.LockTimeout = 200 * time.Millisecond
 	cfg.StatementTimeout = 30 * time.Second
-	cfg.BatchSize = 50
 	cfg.Retry = pgerr.Policy{Initial: 20 * time.Millisecond, Max: 200 * time.Millisecond, MaxElapsed: 30 * time.Second}
 	return cfg
 }
@@ -57,7 +60,7 @@ func newEngine(t *testing.T, db *pgtest.DB, cfg migrator.Config, hooks migrator.
 		t.Fatalf("state.Open: %v", err)
 	}
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
-	gov := &throttle.Fixed{BatchSize: cfg.BatchSize, MaxRate: cfg.MaxRate}
+	gov := &throttle.Fixed{BatchSize: engineBatch}
 	return &engine{m: migrator.New(pool, st, gov, log, cfg, hooks), st: st}
 }
 
@@ -169,19 +172,19 @@ func assertNoPgwidenObjects(t *testing.T, ctx context.Context, db *pgtest.DB) {
 }
 
 // assertSchemaAsBefore compares pg_dump --schema-only with the dump taken
-// before prepare, forgetting only what widening is meant to change, with
-// normalizeTypes (plansql_test.go): integer becomes bigint, the serial
-// sequence's "AS integer" line goes, and the column lines of each CREATE
-// TABLE are sorted (a widened column becomes its table's last). This
-// schema needs nothing more: pg_dump writes an identity sequence without
-// an AS clause when it has its column's type, as it does before (integer)
-// and after (bigint) the identity moves; and the view, dumped first as a
-// placeholder because it depends on the primary key, shows NULL::integer,
-// a cast like any other.
-func assertSchemaAsBefore(t *testing.T, before, after string) {
+// before prepare, forgetting only what widening p is meant to change, with
+// normalizeTypes (plansql_test.go): the closure's columns become bigint,
+// the widened sequences' "AS integer" line goes, and the column lines of
+// each CREATE TABLE are sorted (a widened column becomes its table's
+// last). This schema needs nothing more: pg_dump writes an identity
+// sequence without an AS clause when it has its column's type, as it does
+// before (integer) and after (bigint) the identity moves; and the view,
+// dumped first as a placeholder because it depends on the primary key,
+// shows NULL::integer AS "Id", a closure column.
+func assertSchemaAsBefore(t *testing.T, p *planner.Plan, before, after string) {
 	t.Helper()
-	if b, a := normalizeTypes(before), normalizeTypes(after); b != a {
-		t.Errorf("schema differs beyond integer -> bigint:\n%s", firstDiff(b, a))
+	if b, a := normalizeTypes(before, p), normalizeTypes(after, p); b != a {
+		t.Errorf("schema differs beyond the closure's integer -> bigint:\n%s", firstDiff(b, a))
 	}
 }
 

@@ -90,7 +90,7 @@ func crashChild(dsn, at string) int {
 	if at == "" {
 		mcfg.LockTimeout = 10 * time.Second // wait on the test's lock until killed
 	}
-	m := migrator.New(pool, st, &throttle.Fixed{BatchSize: mcfg.BatchSize}, zerolog.New(os.Stderr).Level(zerolog.WarnLevel), mcfg, hooks)
+	m := migrator.New(pool, st, &throttle.Fixed{BatchSize: engineBatch}, zerolog.New(os.Stderr).Level(zerolog.WarnLevel), mcfg, hooks)
 	if err := m.Cutover(ctx, saasTarget); err != nil {
 		fmt.Fprintln(os.Stderr, "cutover:", err)
 		return 3
@@ -134,7 +134,7 @@ func TestEngineKillAtEveryCutoverStep(t *testing.T) {
 	t.Logf("killed %d cutover steps", len(steps))
 	e.run(t, ctx, "cutover", "cleanup")
 	assertWidened(t, ctx, db, p)
-	assertSchemaAsBefore(t, before, schemaDump(t, db))
+	assertSchemaAsBefore(t, p, before, schemaDump(t, db))
 	assertNoPgwidenObjects(t, ctx, db)
 	if invalid := readRows(t, ctx, db.Pool, `SELECT indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid`); len(invalid) > 0 {
 		t.Errorf("INVALID indexes left by the killed builds: %v", invalid)

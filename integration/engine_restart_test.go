@@ -158,7 +158,7 @@ func TestEngineRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
-	m := migrator.New(pool, st, &throttle.Fixed{BatchSize: cfg.BatchSize}, log, cfg, hooks)
+	m := migrator.New(pool, st, &throttle.Fixed{BatchSize: engineBatch}, log, cfg, hooks)
 
 	w := &restartWriter{pool: db.Pool}
 	stop := make(chan struct{})

@@ -124,6 +124,6 @@ func TestEngineRollbackRefusesWideValues(t *testing.T) {
 	// "the migration can only go forward (pgwiden cleanup)"
 	e.run(t, ctx, "cleanup")
 	e.wantPhase(t, ctx, state.PhaseDone)
-	assertSchemaAsBefore(t, before, schemaDump(t, db))
+	assertSchemaAsBefore(t, e.job(t, ctx).Plan, before, schemaDump(t, db))
 	assertNoPgwidenObjects(t, ctx, db)
 }

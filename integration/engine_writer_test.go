@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pgwiden/pgwiden/integration/pgtest"
+	"github.com/pgwiden/pgwiden/internal/load"
 )
 
 // TestEngineConcurrentWriters runs the whole migration while writers
@@ -31,53 +30,53 @@ func TestEngineConcurrentWriters(t *testing.T) {
 	app := enginePool(t, db.DSN, "app-writer", 4) // no lock_timeout: an application's defaults
 	p := saasPlan(t, ctx, db)
 
-	var phase atomic.Value
-	phase.Store("setup")
-	lat := &latencies{max: map[string]time.Duration{}, ops: map[string]int{}}
-	stop := make(chan struct{})
 	writers := make([]*appWriter, 4)
-	var wg sync.WaitGroup
+	specs := make([]load.Spec, len(writers))
 	for i := range writers {
-		w := &appWriter{pool: app, base: int64(i+1) * 100_000, rng: rand.New(rand.NewPCG(uint64(i), 7)), phase: &phase, lat: lat}
+		w := &appWriter{pool: app, base: int64(i+1) * 100_000, rng: rand.New(rand.NewPCG(uint64(i), 7))}
 		writers[i] = w
 		if err := w.setup(ctx); err != nil {
 			t.Fatalf("writer %d setup: %v", i, err)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w.loop(ctx, stop)
-		}()
+		// One worker per writer: its maps are its own. An operation under
+		// way when the load stops runs to its end, so that the maps say
+		// what it did.
+		specs[i] = load.Spec{Name: fmt.Sprintf("writer %d", i), Pause: time.Millisecond, Workers: 1,
+			Op: func(ctx context.Context, _ int, _ *rand.Rand) error { return w.op(context.WithoutCancel(ctx)) }}
 	}
+	run := load.Start(ctx, specs, "setup")
 
 	e := newEngine(t, db, engineConfig(), noHooks)
 	for _, ph := range []string{"prepare", "backfill", "cutover", "cleanup"} {
-		phase.Store(ph)
+		run.Enter(ph)
 		if err := e.phase(ctx, ph); err != nil {
 			t.Errorf("%s under writers: %v", ph, err)
 			break
 		}
 	}
-	phase.Store("after")
+	run.Enter("after")
 	time.Sleep(200 * time.Millisecond) // writes through the cleaned-up tables
-	close(stop)
-	wg.Wait()
+	reps := run.Stop()
 
-	ops := 0
-	for i, w := range writers {
-		ops += w.ops
-		if w.err != nil {
-			t.Errorf("writer %d failed after %d operations: %v", i, w.ops, w.err)
+	var all int64
+	worst, count := map[string]time.Duration{}, map[string]int64{}
+	for i, rep := range reps {
+		ops, errs, _, first := rep.Totals()
+		all += ops
+		if errs > 0 {
+			t.Errorf("writer %d met %d errors in %d operations, first: %s", i, errs, ops, first)
+		}
+		for _, p := range rep.Phases {
+			worst[p.Name], count[p.Name] = max(worst[p.Name], p.Max), count[p.Name]+p.Ops
 		}
 	}
-	t.Logf("%d writer operations; swap: %d attempt(s), locks held at most %v", ops, e.m.LastSwap.Attempts, e.m.LastSwap.Held)
+	t.Logf("%d writer operations; swap: %d attempt(s), locks held at most %v", all, e.m.LastSwap.Attempts, e.m.LastSwap.Held)
 	for _, ph := range []string{"prepare", "backfill", "cutover", "cleanup", "after"} {
-		worst, n := lat.get(ph)
-		t.Logf("writers during %-9s %5d operations, worst latency %v", ph+":", n, worst)
-		if worst > 5*time.Second {
-			t.Errorf("a writer waited %v during %s", worst, ph)
+		t.Logf("writers during %-9s %5d operations, worst latency %v", ph+":", count[ph], worst[ph])
+		if worst[ph] > 5*time.Second {
+			t.Errorf("a writer waited %v during %s", worst[ph], ph)
 		}
-		if n == 0 && (ph == "backfill" || ph == "cutover") {
+		if count[ph] == 0 && (ph == "backfill" || ph == "cutover") {
 			t.Errorf("no writer operation ran during %s: the test proves nothing about it", ph)
 		}
 	}
@@ -95,37 +94,14 @@ func TestEngineConcurrentWriters(t *testing.T) {
 	}
 }
 
-// latencies keeps the worst operation latency per phase.
-type latencies struct {
-	mu  sync.Mutex
-	max map[string]time.Duration
-	ops map[string]int
-}
-
-func (l *latencies) note(phase string, d time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.max[phase] = max(l.max[phase], d)
-	l.ops[phase]++
-}
-
-// get returns the worst latency and the operation count of a phase.
-func (l *latencies) get(phase string) (time.Duration, int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.max[phase], l.ops[phase]
-}
-
 // appWriter owns the keys [base, base+100000) of "Tags", tag_assignments,
 // events and tag_stat_snapshots. Parent tags have children (stats,
 // snapshots, details, assignments, events) and are never re-keyed or
 // deleted; leaf tags have none, and are.
 type appWriter struct {
-	pool  *pgxpool.Pool
-	base  int64
-	rng   *rand.Rand
-	phase *atomic.Value
-	lat   *latencies
+	pool *pgxpool.Pool
+	base int64
+	rng  *rand.Rand
 
 	next    int64
 	parents []int64
@@ -136,8 +112,6 @@ type appWriter struct {
 	assigns map[int64]string // id -> tenant_id|tag_id|item_id
 	events  map[int64]string // id -> created_at|tag_id
 	snaps   map[int64]string // id -> tag_id|uses
-	ops     int
-	err     error
 }
 
 // key hands out the writer's next key.
@@ -159,25 +133,6 @@ func (w *appWriter) setup(ctx context.Context) error {
 		w.parents, w.tags[id], w.tenant[id], w.stats[id] = append(w.parents, id), fmt.Sprintf("%d|%s", tenant, name), tenant, 0
 	}
 	return nil
-}
-
-// loop runs random operations until stop, pausing a millisecond between
-// them, and stops at the first error.
-func (w *appWriter) loop(ctx context.Context, stop <-chan struct{}) {
-	for {
-		select {
-		case <-stop:
-			return
-		case <-time.After(time.Millisecond):
-		}
-		start := time.Now()
-		ph := w.phase.Load().(string)
-		if w.err = w.op(ctx); w.err != nil {
-			return
-		}
-		w.lat.note(ph, time.Since(start))
-		w.ops++
-	}
 }
 
 // op does one random write and records it in the maps once it succeeded.

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/pgwiden/pgwiden/catalog"
 	"github.com/pgwiden/pgwiden/integration/pgtest"
 	"github.com/pgwiden/pgwiden/planner"
 )
@@ -40,8 +41,8 @@ func TestPlanSQLRuns(t *testing.T) {
 				}
 			}
 			after := schemaDump(t, db)
-			if normalizeTypes(before) != normalizeTypes(after) {
-				t.Errorf("schema after cleanup differs beyond integer -> bigint:\n%s", firstDiff(normalizeTypes(before), normalizeTypes(after)))
+			if b, a := normalizeTypes(before, p), normalizeTypes(after, p); b != a {
+				t.Errorf("schema after cleanup differs beyond the closure's integer -> bigint:\n%s", firstDiff(b, a))
 			}
 		})
 	}
@@ -310,30 +311,95 @@ func schemaDump(t *testing.T, db *pgtest.DB) string {
 	return strings.Join(keep, "\n")
 }
 
-// normalizeTypes forgets the differences the migration is meant to make:
-// the type, and the column's position (the new column comes last), by
-// sorting the column lines of each CREATE TABLE.
-func normalizeTypes(dump string) string {
-	r := strings.NewReplacer(" integer", " bigint", "AS integer", "AS bigint", "::integer", "::bigint")
-	var lines []string
-	for _, line := range strings.Split(r.Replace(dump), "\n") {
-		if line != "    AS bigint" { // a widened sequence: bigint is the default
-			lines = append(lines, line)
+// normalizeTypes forgets the differences the migration p is meant to
+// make, and no others: the closure's columns (on their tables and leaf
+// partitions) written with their old type become bigint, the "AS integer"
+// line of the sequences p widens goes (bigint is pg_dump's default), a
+// view's placeholder column that is a closure column ("NULL::integer AS
+// id") becomes bigint, and the column lines of each CREATE TABLE are
+// sorted (a widened column becomes its table's last). Any other integer
+// column, sequence or cast stays as it was, so one widened by mistake
+// shows in the comparison.
+func normalizeTypes(dump string, p *planner.Plan) string {
+	cols := map[string][]planner.ColumnChange{} // CREATE TABLE name, as pg_dump writes it -> columns
+	names := map[string]bool{}                  // closure column names, as pg_dump writes them
+	for _, tc := range p.Tables {
+		for _, t := range append([]catalog.QName{tc.Table}, tc.Leaves...) {
+			cols[dumpName(t)] = tc.Columns
+		}
+		for _, c := range tc.Columns {
+			names[dumpIdent(c.Name)] = true
 		}
 	}
-	for i := 0; i < len(lines); i++ {
-		if !strings.HasPrefix(lines[i], "CREATE TABLE ") {
+	seqs := map[string]bool{}
+	for _, sc := range p.Sequences {
+		seqs[dumpName(sc.Sequence)] = true
+	}
+	lines := strings.Split(dump, "\n")
+	var out []string
+	var table []planner.ColumnChange
+	seq, view := false, false
+	for _, line := range lines {
+		switch {
+		case strings.HasPrefix(line, "CREATE TABLE "):
+			table = cols[strings.TrimSuffix(strings.TrimPrefix(line, "CREATE TABLE "), " (")]
+		case strings.HasPrefix(line, "CREATE SEQUENCE "):
+			seq = seqs[strings.TrimPrefix(line, "CREATE SEQUENCE ")]
+		case strings.HasPrefix(line, "CREATE VIEW "), strings.HasPrefix(line, "CREATE OR REPLACE VIEW "):
+			view = true
+		}
+		for _, c := range table {
+			if prefix := "    " + dumpIdent(c.Name) + " " + c.Type; strings.HasPrefix(line, prefix) {
+				line = "    " + dumpIdent(c.Name) + " bigint" + strings.TrimPrefix(line, prefix)
+			}
+		}
+		if view {
+			for name := range names {
+				for _, typ := range []string{"integer", "smallint"} {
+					line = strings.ReplaceAll(line, "NULL::"+typ+" AS "+name+",", "NULL::bigint AS "+name+",")
+					if strings.HasSuffix(line, "NULL::"+typ+" AS "+name) {
+						line = strings.TrimSuffix(line, "NULL::"+typ+" AS "+name) + "NULL::bigint AS " + name
+					}
+				}
+			}
+		}
+		if seq && (line == "    AS integer" || line == "    AS smallint") {
+			continue
+		}
+		out = append(out, line)
+		if strings.HasPrefix(line, ")") || strings.HasSuffix(line, ";") {
+			table, seq, view = nil, false, false
+		}
+	}
+	for i := 0; i < len(out); i++ {
+		if !strings.HasPrefix(out[i], "CREATE TABLE ") {
 			continue
 		}
 		j := i + 1
-		for j < len(lines) && !strings.HasPrefix(lines[j], ")") {
-			lines[j] = strings.TrimSuffix(lines[j], ",")
+		for j < len(out) && !strings.HasPrefix(out[j], ")") {
+			out[j] = strings.TrimSuffix(out[j], ",")
 			j++
 		}
-		slices.Sort(lines[i+1 : j])
+		slices.Sort(out[i+1 : j])
 		i = j
 	}
-	return strings.Join(lines, "\n")
+	return strings.Join(out, "\n")
+}
+
+// dumpName writes a qualified name as pg_dump does.
+func dumpName(q catalog.QName) string { return dumpIdent(q.Schema) + "." + dumpIdent(q.Name) }
+
+// dumpIdent quotes an identifier as pg_dump does (quote_ident): only when
+// it is not all lower case letters, digits and underscores.
+func dumpIdent(s string) string {
+	plain := s != "" && (s[0] < '0' || s[0] > '9')
+	for _, r := range s {
+		plain = plain && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_')
+	}
+	if plain {
+		return s
+	}
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
 func firstDiff(a, b string) string {

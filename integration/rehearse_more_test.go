@@ -110,9 +110,8 @@ func TestRehearseProductionMustBeReadOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := migrator.DefaultConfig()
-	m := migrator.New(pool, st, &throttle.Fixed{BatchSize: cfg.BatchSize}, zerolog.Nop(), cfg, migrator.Hooks{})
-	d := rehearsal.Deps{Pool: pool, Migrator: m, Store: st, Capture: rehearsal.NewCapture(nil, zerolog.WarnLevel),
-		Production: prod.Pool, Log: zerolog.Nop()}
+	m := migrator.New(pool, st, &throttle.Fixed{BatchSize: engineBatch}, zerolog.Nop(), cfg, migrator.Hooks{})
+	d := rehearsal.Deps{Pool: pool, Migrator: m, Store: st, Production: prod.Pool, Log: zerolog.Nop()}
 	err = rehearsal.New(d, rehearsal.Config{Target: saasTarget, AssumeStaging: true, Engine: cfg}).Check(ctx)
 	var re *rehearsal.RefusedError
 	if !errors.As(err, &re) || !strings.Contains(err.Error(), "not read-only") {
@@ -188,12 +187,11 @@ func TestRehearseFailedPhaseRollsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	capture := rehearsal.NewCapture(nil, zerolog.WarnLevel)
-	log := zerolog.New(capture).Level(zerolog.InfoLevel)
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 	cfg := engineConfig()
 	hooks := migrator.Hooks{BeforeSwap: func(context.Context) error { return errors.New("injected: no swap today") }}
-	m := migrator.New(pool, st, &throttle.Fixed{BatchSize: cfg.BatchSize}, log, cfg, hooks)
-	d := rehearsal.Deps{Pool: pool, Migrator: m, Store: st, Capture: capture, Log: zerolog.Nop()}
+	m := migrator.New(pool, st, &throttle.Fixed{BatchSize: engineBatch}, log, cfg, hooks)
+	d := rehearsal.Deps{Pool: pool, Migrator: m, Store: st, Log: zerolog.Nop()}
 	rep, err := rehearsal.New(d, rehearsal.Config{Target: saasTarget, DSN: db.DSN, AssumeStaging: true, Engine: cfg}).Run(ctx)
 	var fe *rehearsal.FailedError
 	if !errors.As(err, &fe) || rep == nil {

@@ -178,7 +178,7 @@ func TestThrottleSignalWALRate(t *testing.T) {
 	}
 	db.Exec(t, "CREATE TABLE w AS SELECT g AS id, repeat('x', 100) AS pad FROM generate_series(1, 20000) g")
 	r := sigRead(t, ctx, sig)
-	if !r.Hold || r.Value <= 0 || !strings.HasPrefix(r.Reason, "WAL rate ") || !strings.HasSuffix(r.Reason, " > 1.0 B/s") {
+	if !r.Hold || r.Value <= 0 || !strings.HasPrefix(r.Reason, "WAL rate ") || !strings.HasSuffix(r.Reason, " > 1 bytes/s") {
 		t.Fatalf("after writing WAL: %+v", r)
 	}
 }

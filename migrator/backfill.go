@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/pgwiden/pgwiden/internal/pgerr"
 	"github.com/pgwiden/pgwiden/planner"
 	"github.com/pgwiden/pgwiden/state"
 	"github.com/pgwiden/pgwiden/throttle"
@@ -106,7 +105,7 @@ func (r *run) walk(ctx context.Context, s planner.Step, do batchFunc) error {
 	p := Progress{Step: s.ID, Table: s.Table.String(), Estimate: s.Batch.Estimate, Copied: task.RowsDone, Started: time.Now()}
 	cursor := task.Cursor
 	var last throttle.BatchOutcome
-	defer r.clearThrottle(ctx)
+	defer r.clearThrottle(ctx, s)
 	for batch := 1; ; batch++ {
 		if err := ctx.Err(); err != nil {
 			return err // Ctrl-C: stop between batches
@@ -138,8 +137,8 @@ func (r *run) walk(ctx context.Context, s planner.Step, do batchFunc) error {
 			return nil
 		}
 		cursor = res.bound
-		if r.vacuumDue(s, batch) {
-			r.vacuum(ctx, s) // outside the batch's transaction, which has committed
+		if v, ok := r.vacuumDue(s, batch); ok {
+			r.vacuum(ctx, v) // outside the batch's transaction, which has committed
 		}
 	}
 }
@@ -154,7 +153,7 @@ type batchResult struct {
 // statement on (cursor, bound], record bound as the checkpoint, commit.
 func (r *run) batch(ctx context.Context, s planner.Step, cursor, stop []string, size int, do batchFunc) (batchResult, error) {
 	var res batchResult
-	err := pgerr.Do(ctx, r.m.cfg.Retry, r.log, s.ID+" batch", func(ctx context.Context, _ int) error {
+	err := r.retry(ctx, r.m.cfg.Retry, s.ID+" batch", func(ctx context.Context, _ int) error {
 		return pgx.BeginFunc(ctx, r.m.pool, func(tx pgx.Tx) error {
 			var err error
 			res, err = r.batchTx(ctx, tx, s, cursor, stop, size, do)
@@ -249,11 +248,7 @@ func (r *run) copyBatch(ctx context.Context, tx pgx.Tx, s planner.Step, stmt str
 	return ct.RowsAffected(), err
 }
 
-func (r *run) report(p Progress) {
-	if r.m.OnProgress != nil {
-		r.m.OnProgress(p)
-	}
-}
+func (r *run) report(p Progress) { emit(r.m, onProgress, p) }
 
 func anys(s []string) []any {
 	out := make([]any, len(s))

@@ -10,7 +10,8 @@ import (
 )
 
 // Config is how a migrator behaves; DefaultConfig gives the defaults the CLI
-// flags show.
+// flags show. How fast it walks tables (batch sizes, rows per second) is
+// its Governor's business: throttle.Config.
 type Config struct {
 	// LockTimeout bounds every wait for a table lock, so the application
 	// is never queued behind pgwiden for longer.
@@ -25,12 +26,6 @@ type Config struct {
 	// StatementTimeout bounds catalog-only statements (not index builds or
 	// validation, which scan tables).
 	StatementTimeout time.Duration
-	// BatchSize and MaxRate (rows/s, 0 = no limit) pace the backfill when
-	// the governor is a throttle.Fixed; a throttle.Controller has its own
-	// sizes and rate (the CLI sets both from the same flags). BatchSize is
-	// also the size of a batch the governor leaves unsized.
-	BatchSize int
-	MaxRate   float64
 	// Retry is the backoff for statements that hit lock_timeout.
 	Retry pgerr.Policy
 	// SwapAttempts is how often cutover tries the swap before giving up.
@@ -60,7 +55,6 @@ func DefaultConfig() Config {
 		LockTimeout:      2 * time.Second,
 		ScanLockTimeout:  5 * time.Minute,
 		StatementTimeout: time.Minute,
-		BatchSize:        1000,
 		Retry:            pgerr.DefaultPolicy(),
 		SwapAttempts:     30,
 		VacuumWait:       time.Minute,
@@ -76,10 +70,6 @@ func (c Config) Validate() error {
 		return errors.New("--lock-timeout must be positive: without it a DDL statement could queue the application behind it")
 	case c.ScanLockTimeout <= 0:
 		return errors.New("--scan-lock-timeout must be positive")
-	case c.BatchSize <= 0:
-		return errors.New("--batch-size must be positive")
-	case c.MaxRate < 0:
-		return errors.New("--max-rate must be 0 (no limit) or positive")
 	case c.SwapAttempts <= 0:
 		return errors.New("--max-attempts must be positive")
 	case c.ReconnectTimeout < 0:

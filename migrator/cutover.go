@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -232,7 +231,7 @@ func (e *differError) Error() string {
 // backToBackfill makes backfill walk the table again after a verification
 // found rows that differ: its UPDATE copies exactly those.
 func (r *run) backToBackfill(ctx context.Context, verifyID string) error {
-	copyID := "backfill/copy/" + strings.TrimPrefix(verifyID, "cutover/verify/")
+	copyID := string(planner.NewStepID(planner.Backfill, "copy", planner.StepID(verifyID).Object()))
 	if err := r.m.st.ResetTask(ctx, r.job.ID, copyID); err != nil {
 		return err
 	}

@@ -12,7 +12,14 @@
 //
 // Batched steps are paced by a Governor between two batches, never inside
 // one (throttle.go): the CLI's is a throttle.Controller, whose holds the
-// migrator shows in its progress and records for pgwiden status.
+// migrator shows in its progress and records for pgwiden status. Operator
+// is the throttle signal that carries pgwiden pause and throttle from the
+// migration's row to that controller: the throttle knows nothing of
+// migrations.
+//
+// Consumers learn what the migrator does through typed events (Events,
+// Subscribe: steps, swaps, retries, progress, holds, warnings), never by
+// reading its log.
 //
 // Import rules: migrator imports planner, catalog, state, throttle (value
 // types) and internal/pgerr; it never imports urfave/cli.

@@ -41,6 +41,9 @@ func writeDryRun(w io.Writer, p *planner.Plan, phase planner.Phase, done map[str
 		if s.Batch != nil {
 			fmt.Fprintf(&b, "-- repeated per %s, each batch one transaction with its checkpoint\n", s.Batch.Unit())
 		}
+		if s.During != "" {
+			fmt.Fprintf(&b, "-- run by %s, not on its own: %s\n", s.During, s.Note)
+		}
 		fmt.Fprintf(&b, "%s;\n", s.SQL)
 	}
 	if n == 0 {

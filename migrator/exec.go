@@ -30,13 +30,17 @@ func (r *run) step(ctx context.Context, s planner.Step) error {
 	}
 	if !ok {
 		start := time.Now()
-		err = pgerr.Do(ctx, r.m.cfg.Retry, r.log, s.ID, func(ctx context.Context, attempt int) error {
+		ev := StepDone{Step: s}
+		err = r.retry(ctx, r.m.cfg.Retry, s.ID, func(ctx context.Context, attempt int) error {
+			ev.Attempts, ev.LockWait = attempt, time.Since(start)
 			return r.exec(ctx, s)
 		})
 		if err != nil {
 			return r.blocked(ctx, s, &pgerr.StepError{StepID: s.ID, SQL: annotate(s), Err: err})
 		}
-		r.log.Info().Str("step", s.ID).Str("lock", string(s.Lock)).Dur("took", time.Since(start)).Msg("step done")
+		ev.Took = time.Since(start)
+		r.log.Info().Str("step", s.ID).Str("lock", string(s.Lock)).Dur("took", ev.Took).Msg("step done")
+		emit(r.m, onStep, ev)
 	}
 	if err := r.m.st.MarkDone(ctx, r.m.pool, r.job.ID, s.ID); err != nil {
 		return err
@@ -47,11 +51,23 @@ func (r *run) step(ctx context.Context, s planner.Step) error {
 
 // probe runs the step's "already done?" query.
 func (r *run) probe(ctx context.Context, s planner.Step) (bool, error) {
+	return probeOn(ctx, r.m.pool, s)
+}
+
+// rowQuerier is a pool or a connection.
+type rowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// probeOn runs the step's "already done?" query through q: a step's
+// companion is probed on the step's own session, as the pool's other
+// connection holds the migration's lock.
+func probeOn(ctx context.Context, q rowQuerier, s planner.Step) (bool, error) {
 	if s.Probe == "" {
 		return false, nil
 	}
 	var ok bool
-	if err := r.m.pool.QueryRow(ctx, tag(s.ID+" probe", s.Probe), s.ProbeArgs...).Scan(&ok); err != nil {
+	if err := q.QueryRow(ctx, tag(s.ID+" probe", s.Probe), s.ProbeArgs...).Scan(&ok); err != nil {
 		return false, fmt.Errorf("step %s: check whether it is done: %w", s.ID, err)
 	}
 	return ok, nil
@@ -87,7 +103,7 @@ func (r *run) exec(ctx context.Context, s planner.Step) error {
 
 func (r *run) execOutsideTx(ctx context.Context, s planner.Step, lock, timeout time.Duration) error {
 	return r.onSession(ctx, lock, timeout, func(conn *pgxpool.Conn) error {
-		if err := r.dropInvalidIndex(ctx, conn.Conn(), s); err != nil {
+		if err := r.runCompanions(ctx, conn.Conn(), s); err != nil {
 			return err
 		}
 		if err := r.m.st.MarkRunning(ctx, conn, r.job.ID, s.ID); err != nil { // on this connection: the pool has only two, one holds the lock
@@ -127,21 +143,27 @@ func (r *run) onSession(ctx context.Context, lock, timeout time.Duration, f func
 	return f(conn)
 }
 
-// dropInvalidIndex removes the INVALID index an interrupted CREATE INDEX
-// CONCURRENTLY leaves behind, so the build can start again.
-func (r *run) dropInvalidIndex(ctx context.Context, conn *pgx.Conn, s planner.Step) error {
-	if s.Probe == "" || len(s.ProbeArgs) == 0 || s.Lock != planner.ShareUpdateExclusive {
-		return nil
+// runCompanions runs, on the step's own session, the steps it needs first
+// when their probe says so: the drop of the INVALID index an interrupted
+// CREATE INDEX CONCURRENTLY leaves behind, so the build can start again.
+func (r *run) runCompanions(ctx context.Context, conn *pgx.Conn, s planner.Step) error {
+	for _, c := range r.companions(s.ID) {
+		if c.Probe == "" {
+			continue // a walk's companion (VACUUM): run by the walk
+		}
+		ok, err := probeOn(ctx, conn, c)
+		if err != nil {
+			return err
+		}
+		if ok {
+			continue
+		}
+		r.warn(Warning{Step: c.ID, Object: s.Table.String(), Message: "running " + c.ID + ": " + c.Note})
+		if _, err := conn.Exec(ctx, annotate(c), pgx.QueryExecModeSimpleProtocol); err != nil {
+			return fmt.Errorf("%s: %w", c.ID, err)
+		}
 	}
-	name, _ := s.ProbeArgs[0].(string)
-	var invalid bool
-	err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND NOT indisvalid)`, name).Scan(&invalid)
-	if err != nil || !invalid {
-		return err
-	}
-	r.log.Warn().Str("index", name).Msg("dropping the INVALID index an interrupted build left, to build it again")
-	_, err = conn.Exec(ctx, tag(s.ID+" drop-invalid", "DROP INDEX CONCURRENTLY IF EXISTS "+name))
-	return err
+	return nil
 }
 
 // setLocal applies the timeouts to the current transaction only.

@@ -21,12 +21,16 @@ type Migrator struct {
 	log   zerolog.Logger
 	cfg   Config
 	hooks Hooks
-	// OnProgress, when set, receives a snapshot after every backfill or
-	// verification batch; the CLI draws it as a bar or logs it.
-	OnProgress func(Progress)
+	// events are the subscribers' callbacks (Subscribe).
+	events []Events
 	// LastSwap describes the swap this migrator made, if any.
 	LastSwap SwapStats
 }
+
+// SetGovernor replaces the governor that paces the walks, before a phase
+// runs: a rehearsal knows which tables its governor watches only once it
+// has planned.
+func (m *Migrator) SetGovernor(gov Governor) { m.gov = gov }
 
 // New returns a migrator. gov paces the backfill.
 func New(pool *pgxpool.Pool, st *state.Store, gov Governor, log zerolog.Logger, cfg Config, hooks Hooks) *Migrator {
@@ -116,11 +120,24 @@ func nextCommand(p state.Phase) string {
 	return ""
 }
 
-// steps returns the plan's steps of one phase, in order.
+// steps returns the plan's steps of one phase, in order, without those
+// another step runs (planner.Step.During: companions).
 func (r *run) steps(p planner.Phase) []planner.Step {
 	var out []planner.Step
 	for _, s := range r.job.Plan.Steps {
-		if s.Phase == p {
+		if s.Phase == p && s.During == "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// companions returns the steps that step id runs itself: the VACUUM
+// between a copy's batches, the drop of an index build's INVALID leftover.
+func (r *run) companions(id string) []planner.Step {
+	var out []planner.Step
+	for _, s := range r.job.Plan.Steps {
+		if s.During == id {
 			out = append(out, s)
 		}
 	}

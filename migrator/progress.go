@@ -3,7 +3,7 @@ package migrator
 import "time"
 
 // Progress is a snapshot of a batched step (backfill or verification), sent
-// to Migrator.OnProgress after every batch.
+// to Events.OnProgress after every batch.
 type Progress struct {
 	Step  string
 	Table string

@@ -35,6 +35,7 @@ func (r *run) swap(ctx context.Context, s planner.Step) error {
 	}
 	r.m.LastSwap = stats
 	r.log.Info().Int("attempts", stats.Attempts).Dur("locks_held_at_most", stats.Held).Msg("columns swapped")
+	emit(r.m, onSwap, SwapDone{Step: s.ID, SwapStats: stats})
 	return nil
 }
 
@@ -48,6 +49,7 @@ func (r *run) swapBack(ctx context.Context, s planner.Step) error {
 		return err
 	}
 	r.log.Info().Int("attempts", stats.Attempts).Dur("locks_held_at_most", stats.Held).Msg("old columns swapped back")
+	emit(r.m, onSwap, SwapDone{Step: s.ID, Back: true, SwapStats: stats})
 	return nil
 }
 
@@ -63,7 +65,7 @@ func (r *run) swapTx(ctx context.Context, s planner.Step, what string) (SwapStat
 	policy.MaxAttempts = r.m.cfg.SwapAttempts
 	var stats SwapStats
 	sql := annotate(s)
-	err := pgerr.Do(ctx, policy, r.log, what, func(ctx context.Context, attempt int) error {
+	err := r.retry(ctx, policy, what, func(ctx context.Context, attempt int) error {
 		stats.Attempts = attempt
 		if err := r.awaitVacuum(ctx, r.m.cfg.VacuumWait); err != nil {
 			return err

@@ -43,7 +43,7 @@ func (r *run) next(ctx context.Context, p Progress, last throttle.BatchOutcome) 
 	}
 	r.noteThrottle(ctx, p, now)
 	if d.Rows <= 0 { // a governor without a size of its own
-		d.Rows = r.m.cfg.BatchSize
+		d.Rows = throttle.DefaultConfig().StartBatch
 	}
 	return d, nil
 }
@@ -103,6 +103,7 @@ func (r *run) noteThrottle(ctx context.Context, p Progress, d throttle.Decision)
 	// Debug: a throttle.Controller logs each change itself, once.
 	r.log.Debug().Str("step", p.Step).Str("throttled", reason).Str("was", r.throttled).Msg("throttle state")
 	r.throttled = reason
+	emit(r.m, onHold, Hold{Step: p.Step, Table: p.Table, Reason: reason, Held: d.Held})
 	if err := r.m.st.SetThrottled(context.WithoutCancel(ctx), r.job.ID, reason); err != nil {
 		r.log.Warn().Err(err).Msg("record the throttle state in pgwiden.migrations")
 	}
@@ -118,22 +119,31 @@ func (r *run) reportHeld(p Progress, d throttle.Decision) {
 
 // clearThrottle records, as a walk ends for whatever reason, that nothing
 // throttles this job any more: status must not show a stale hold.
-func (r *run) clearThrottle(ctx context.Context) {
+func (r *run) clearThrottle(ctx context.Context, s planner.Step) {
 	if r.throttled == "" {
 		return
 	}
 	r.throttled = ""
+	emit(r.m, onHold, Hold{Step: s.ID, Table: s.Table.String()})
 	if err := r.m.st.SetThrottled(context.WithoutCancel(ctx), r.job.ID, ""); err != nil {
 		r.log.Warn().Err(err).Msg("clear the throttle state in pgwiden.migrations")
 	}
 }
 
-// vacuumDue reports whether a plain VACUUM of the step's table is due
-// after batch (Config.VacuumEvery): only the backfill's copy leaves dead
-// row versions behind.
-func (r *run) vacuumDue(s planner.Step, batch int) bool {
+// vacuumDue returns the VACUUM step of the walk s (planner.Step.During)
+// when one is due after batch (Config.VacuumEvery): only the backfill's
+// copy has one, as only it leaves dead row versions behind.
+func (r *run) vacuumDue(s planner.Step, batch int) (planner.Step, bool) {
 	n := r.m.cfg.VacuumEvery
-	return n > 0 && s.Phase == planner.Backfill && batch%n == 0
+	if n <= 0 || batch%n != 0 {
+		return planner.Step{}, false
+	}
+	for _, c := range r.companions(s.ID) {
+		if c.Probe == "" {
+			return c, true
+		}
+	}
+	return planner.Step{}, false
 }
 
 // vacuum runs a plain VACUUM of the step's table between two batches. The
@@ -145,23 +155,21 @@ func (r *run) vacuumDue(s planner.Step, batch int) bool {
 // goes back) and no statement_timeout. Its SHARE UPDATE EXCLUSIVE lock
 // blocks no reads or writes but conflicts with an autovacuum of the same
 // table: lock_timeout then gives up, which is fine, as the autovacuum does
-// the same work. A failure is logged, never fatal to the walk.
-//
-// This builds SQL for a user's table outside the planner: one quoted
-// name, through catalog's one quoting path.
-func (r *run) vacuum(ctx context.Context, s planner.Step) {
+// the same work. A failure is logged, never fatal to the walk. v is the
+// planned step (planner.Step.During), shown by plan and --dry-run.
+func (r *run) vacuum(ctx context.Context, v planner.Step) {
 	start := time.Now()
 	err := r.onSession(ctx, r.m.cfg.LockTimeout, 0, func(conn *pgxpool.Conn) error {
-		_, err := conn.Exec(ctx, tag(s.ID+" vacuum", "VACUUM "+s.Table.Quoted()))
+		_, err := conn.Exec(ctx, annotate(v))
 		return err
 	})
 	if err != nil {
 		if ctx.Err() == nil {
-			r.log.Warn().Err(err).Str("table", s.Table.String()).Msg("vacuum between batches failed; the walk goes on")
+			r.warn(Warning{Step: v.ID, Object: v.Table.String(), Err: err, Message: "vacuum between batches failed; the walk goes on"})
 		}
 		return
 	}
-	r.log.Debug().Str("table", s.Table.String()).Dur("took", time.Since(start)).Msg("vacuumed between batches")
+	r.log.Debug().Str("table", v.Table.String()).Dur("took", time.Since(start)).Msg("vacuumed between batches")
 }
 
 // WalkedTables returns the quoted names of the tables a job's batched

@@ -8,5 +8,6 @@
 // files. SQL is data here: a Step is rendered once, shown by `plan` and
 // `--dry-run`, and executed by the migrator.
 //
-// Import rules: planner imports catalog and the standard library only.
+// Import rules: planner imports catalog, internal/format and the standard
+// library only.
 package planner

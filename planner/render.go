@@ -17,7 +17,7 @@ func (b *builder) renderAll() error {
 	b.verifySteps(shadowName, "read-only pass; must find 0 rows")
 	for _, w := range b.work {
 		for _, u := range w.units() {
-			if err := b.indexSteps(u); err != nil {
+			if err := b.indexSteps(u, allIndexes); err != nil {
 				return err
 			}
 			if err := b.checkSteps(u); err != nil {

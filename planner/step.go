@@ -68,6 +68,12 @@ type Step struct {
 	ProbeArgs []any  `json:"probe_args,omitempty"`
 	// Note says in one line why the step is there or what it costs.
 	Note string `json:"note,omitempty"`
+	// During, when set, is the ID of the step that runs this one: between
+	// the batches of its walk (a VACUUM, every --vacuum-every batches) or
+	// before each attempt of it when Probe says it is needed (dropping the
+	// INVALID index an interrupted build left). Such a step never runs on
+	// its own and is never recorded as done.
+	During string `json:"during,omitempty"`
 }
 
 // Batch holds the statements of a batched step. The backfill walks the

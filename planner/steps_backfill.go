@@ -24,9 +24,13 @@ func (b *builder) backfillSteps() {
 			if bt == nil {
 				continue // reported as a blocker
 			}
-			b.add(Step{ID: "backfill/copy/" + l.Name.String(), Phase: Backfill, Table: l.Name,
+			copyID := "backfill/copy/" + l.Name.String()
+			b.add(Step{ID: copyID, Phase: Backfill, Table: l.Name,
 				Batch: bt, Lock: RowExclusive, InTx: true,
 				Note: "one short transaction per batch, committed with its checkpoint"})
+			b.add(Step{ID: "backfill/vacuum/" + l.Name.String(), Phase: Backfill, Table: l.Name, During: copyID,
+				SQL: "VACUUM " + l.Name.Quoted(), Lock: ShareUpdateExclusive, InTx: false,
+				Note: "only with --vacuum-every N: between two batches, every N; a failure is logged and the copy goes on"})
 		}
 	}
 	for i := range b.plan.Steps {

@@ -42,13 +42,18 @@ func (b *builder) closureIndexes(w *tableWork) []catalog.Index {
 	return out
 }
 
-// indexSteps builds a copy of every index on the shadow columns without
-// blocking writes. On a partitioned table an index cannot be built
+// indexSteps builds a copy of every index on the closure's columns that
+// keep accepts, without blocking writes: every index for the cutover
+// (allIndexes), only the indexes of key constraints for the rollback's
+// swap back (keyIndexes). On a partitioned table an index cannot be built
 // CONCURRENTLY: each partition's index is built concurrently instead, and
 // either attached to an ON ONLY parent index or, for a key constraint,
 // adopted when the swap adds the constraint on the parent.
-func (b *builder) indexSteps(w *tableWork) error {
+func (b *builder) indexSteps(w *tableWork, keep func(catalog.Index) bool) error {
 	for _, ix := range b.closureIndexes(w) {
+		if !keep(ix) {
+			continue
+		}
 		if w.t.Kind != "partitioned" {
 			if err := b.concurrentIndex(w.t, ix, b.renames(w)); err != nil {
 				return err
@@ -62,13 +67,26 @@ func (b *builder) indexSteps(w *tableWork) error {
 	return nil
 }
 
+// allIndexes keeps every index: the cutover copies them all.
+func allIndexes(catalog.Index) bool { return true }
+
+// keyIndexes keeps the indexes of key constraints: the swap dropped them
+// with their constraints from the old columns, and the swap back needs
+// them again. Plain indexes of the old columns were kept, renamed.
+func keyIndexes(ix catalog.Index) bool { return ix.Constraint != "" }
+
 func (b *builder) concurrentIndex(t *catalog.Table, ix catalog.Index, rename map[string]string) error {
 	name := catalog.QName{Schema: t.Name.Schema, Name: b.onto.name(ix.Name)}
 	sql, err := rebuildIndex(t.Name, ix, "CONCURRENTLY ", name.Name, rename)
 	if err != nil {
 		return err
 	}
-	b.add(Step{ID: string(b.phase) + "/index/" + name.String(), Phase: b.phase, Table: t.Name, SQL: sql,
+	indexID := string(b.phase) + "/index/" + name.String()
+	b.add(Step{ID: string(b.phase) + "/drop-invalid/" + name.String(), Phase: b.phase, Table: t.Name, During: indexID,
+		SQL: "DROP INDEX CONCURRENTLY IF EXISTS " + name.Quoted(), Lock: ShareUpdateExclusive, InTx: false,
+		Probe: probeNoInvalidIndex, ProbeArgs: []any{name.Quoted()},
+		Note: "only when an interrupted build left the index INVALID: dropped before the build runs again"})
+	b.add(Step{ID: indexID, Phase: b.phase, Table: t.Name, SQL: sql,
 		Lock: ShareUpdateExclusive, InTx: false, Probe: probeIndex, ProbeArgs: []any{name.Quoted()},
 		Note: "writes continue; an INVALID leftover of an interrupted build is dropped and rebuilt"})
 	return nil

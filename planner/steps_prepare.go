@@ -10,13 +10,16 @@ import (
 // Probes shared by several steps. Each returns one boolean: true when the
 // step's effect is already there.
 const (
-	probeSchema   = `SELECT to_regnamespace($1) IS NOT NULL`
-	probeColumn   = `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND NOT attisdropped)`
-	probeTrigger  = `SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2)`
-	probeSeqType  = `SELECT EXISTS (SELECT 1 FROM pg_sequence WHERE seqrelid = to_regclass($1) AND seqtypid = 'bigint'::regtype)`
-	probeIndex    = `SELECT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND indisvalid)`
-	probeCon      = `SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2)`
-	probeConValid = `SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2 AND convalidated)`
+	probeSchema  = `SELECT to_regnamespace($1) IS NOT NULL`
+	probeColumn  = `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND NOT attisdropped)`
+	probeTrigger = `SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2)`
+	probeSeqType = `SELECT EXISTS (SELECT 1 FROM pg_sequence WHERE seqrelid = to_regclass($1) AND seqtypid = 'bigint'::regtype)`
+	probeIndex   = `SELECT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND indisvalid)`
+	// probeNoInvalidIndex is true when there is no INVALID index of the
+	// name to drop.
+	probeNoInvalidIndex = `SELECT NOT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND NOT indisvalid)`
+	probeCon            = `SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2)`
+	probeConValid       = `SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2 AND convalidated)`
 )
 
 // prepareSteps adds the shadow columns, the triggers that keep them equal

@@ -22,10 +22,9 @@ func (b *builder) swapIndexes(s *stmts, w *tableWork, d direction) {
 		if w.t.Kind == "partitioned" {
 			tree, _ := indexTree(b.snap, w.t, ix) // an error was a blocker at indexSteps
 			for _, pi := range tree {
-				switch {
-				case con == nil:
+				if con == nil {
 					renameIndex(s, pi.table.Name.Schema, pi.ix.Name, d)
-				default:
+				} else {
 					addKeyUsingIndex(s, pi.table.Name, pi.ix.Constraint, con, d.copy(pi.ix.Name))
 				}
 			}

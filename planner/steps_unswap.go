@@ -20,7 +20,7 @@ func (b *builder) unswapSteps() error {
 	b.verifySteps(oldName, "read-only pass; a row whose value no longer fits the old type stops the rollback")
 	for _, w := range b.work {
 		for _, u := range w.units() {
-			if err := b.keyIndexSteps(u); err != nil {
+			if err := b.indexSteps(u, keyIndexes); err != nil {
 				return err
 			}
 			if err := b.checkSteps(u); err != nil {
@@ -45,27 +45,6 @@ func (b *builder) unswapSteps() error {
 	b.refreshSteps(Unswap)
 	b.validateDeferredFKs(Unswap, "unswap/validate/")
 	b.plan.Steps = append(b.plan.Steps, b.unguard...)
-	return nil
-}
-
-// keyIndexSteps rebuild the indexes of key constraints on the old columns:
-// the swap dropped them with the constraints. Plain indexes of the old
-// columns were kept, renamed, and need no rebuild.
-func (b *builder) keyIndexSteps(w *tableWork) error {
-	for _, ix := range b.closureIndexes(w) {
-		if ix.Constraint == "" {
-			continue
-		}
-		if w.t.Kind != "partitioned" {
-			if err := b.concurrentIndex(w.t, ix, b.renames(w)); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := b.partitionedIndex(w, ix); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 

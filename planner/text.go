@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/pgwiden/pgwiden/internal/format"
 )
 
 // WriteText prints the plan for an operator: the closure, blockers and
@@ -56,7 +58,7 @@ func (pw *printer) closure(p *Plan) {
 			if c.NotNull {
 				null = "NOT NULL"
 			}
-			fmt.Fprintf(tw, "  %s.%s\t%s\t%s\t~%s rows\t%s\t%s\n", t.Table, c.Name, c.Type, null, count(t.Rows), size(t.Bytes), c.Why)
+			fmt.Fprintf(tw, "  %s.%s\t%s\t%s\t~%s rows\t%s\t%s\n", t.Table, c.Name, c.Type, null, format.Count(t.Rows), format.Bytes(t.Bytes), c.Why)
 		}
 		if t.Partitioned {
 			fmt.Fprintf(tw, "    (partitioned: %d leaf partitions)\t\t\t\t\t\n", len(t.Leaves))
@@ -105,7 +107,7 @@ func (pw *printer) findings(title string, fs []Finding) {
 
 func (pw *printer) estimates(e Estimates) {
 	pw.printf("\nEstimates (catalog statistics): ~%s rows, tables %s, affected indexes %s, extra disk up to %s until cleanup and vacuum\n",
-		count(e.Rows), size(e.TableBytes), size(e.IndexBytes), size(e.ExtraBytes))
+		format.Count(e.Rows), format.Bytes(e.TableBytes), format.Bytes(e.IndexBytes), format.Bytes(e.ExtraBytes))
 }
 
 func (pw *printer) steps(steps []Step) {
@@ -134,26 +136,6 @@ func (pw *printer) steps(steps []Step) {
 
 func indent(s, pre string) string {
 	return pre + strings.ReplaceAll(s, "\n", "\n"+pre)
-}
-
-// count prints a row estimate with thousands separators.
-func count(f float64) string {
-	s := fmt.Sprintf("%d", int64(f))
-	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
-
-// size prints a size the way pg_size_pretty does.
-func size(n int64) string {
-	units := []string{"bytes", "kB", "MB", "GB", "TB"}
-	f, u := float64(n), 0
-	for f >= 10*1024 && u < len(units)-1 {
-		f /= 1024
-		u++
-	}
-	return fmt.Sprintf("%.0f %s", f, units[u])
 }
 
 func phaseTitle(p Phase) string {

@@ -1,38 +1,33 @@
 package rehearsal
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/rs/zerolog"
+	"github.com/pgwiden/pgwiden/migrator"
 )
 
-// Capture is the migrator's log writer during a rehearsal. The migrator
-// logs JSON lines with stable messages ("step done" with the step's lock
-// and duration, "columns swapped" with the attempts, "retry" at warn), so
-// reading them gives per-step timings without any hook in the migrator.
-// Capture keeps what the report needs, tagged with the phase running at
-// the time, and passes every line at or above the display level on to
-// display (the operator's terminal or log), unchanged.
-type Capture struct {
-	display io.Writer
-	min     zerolog.Level
-
-	mu     sync.Mutex
-	phase  string
-	steps  []StepTiming
-	swaps  map[string]Swap // "swap" and "swap back"
-	warns  []Warning
-	broken int // lines that were not JSON
+// capture records what the migrator tells through its events (OnStep,
+// OnSwap, OnRetry, OnWarning), tagged with the phase running at the time:
+// the per-step timings, the swaps and every warning the report lists.
+// The batched steps' progress goes to the walkRecorder.
+type capture struct {
+	mu    sync.Mutex
+	phase string
+	steps []StepTiming
+	swaps map[string]Swap // "swap" and "swap back"
+	warns []Warning
 }
 
-// StepTiming is one step the migrator ran, as its "step done" line says.
+// subscribe hooks the capture to m's events.
+func (c *capture) subscribe(m *migrator.Migrator) {
+	m.Subscribe(migrator.Events{OnStep: c.step, OnSwap: c.swap, OnRetry: c.retry, OnWarning: c.warning})
+}
+
+// StepTiming is one step the migrator ran, as its OnStep event says.
 // TookMS runs from the step's first attempt to its commit: lock waits and
 // retries included, so it bounds the time the step held its lock.
 type StepTiming struct {
@@ -51,8 +46,8 @@ type Swap struct {
 }
 
 // Warning is something the operator should read: a plan warning, a
-// warning the migrator logged (a retry, a failed ANALYZE), or an error
-// the load met.
+// warning of the migrator (a retry, a failed ANALYZE: Source "log", as
+// its log shows them too), or an error the load met.
 type Warning struct {
 	Phase   string `json:"phase,omitempty"`
 	Source  string `json:"source"` // plan, log or load
@@ -62,110 +57,75 @@ type Warning struct {
 	Count   int    `json:"count,omitempty"`
 }
 
-// NewCapture returns a Capture that shows lines at level min and above on
-// display (nil shows nothing).
-func NewCapture(display io.Writer, min zerolog.Level) *Capture {
-	return &Capture{display: display, min: min, swaps: map[string]Swap{}}
-}
-
-var _ zerolog.LevelWriter = (*Capture)(nil)
-
-// Write takes a line without a known level (zerolog calls WriteLevel).
-func (c *Capture) Write(p []byte) (int, error) { return c.WriteLevel(zerolog.NoLevel, p) }
-
-// WriteLevel records one JSON log line and passes it on for display.
-func (c *Capture) WriteLevel(l zerolog.Level, p []byte) (int, error) {
-	c.record(p)
-	if c.display != nil && l >= c.min && l != zerolog.Disabled {
-		if _, err := c.display.Write(p); err != nil {
-			return 0, err
-		}
-	}
-	return len(p), nil
-}
-
-// setPhase tags the lines that follow with phase.
-func (c *Capture) setPhase(phase string) {
+// setPhase tags the events that follow with phase.
+func (c *capture) setPhase(phase string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.phase = phase
 }
 
-// record keeps what the report needs from one line.
-func (c *Capture) record(p []byte) {
-	var ev map[string]any
-	if err := json.Unmarshal(bytes.TrimSpace(p), &ev); err != nil {
-		c.mu.Lock()
-		c.broken++
-		c.mu.Unlock()
-		return
-	}
-	msg, _ := ev[zerolog.MessageFieldName].(string)
-	level, _ := ev[zerolog.LevelFieldName].(string)
+func (c *capture) step(e migrator.StepDone) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	switch msg {
-	case "step done":
-		c.steps = append(c.steps, StepTiming{Phase: c.phase, Step: str(ev["step"]), Lock: str(ev["lock"]), TookMS: num(ev["took"])})
-	case "columns swapped":
-		c.swaps["swap"] = Swap{Attempts: int(num(ev["attempts"])), HeldMS: num(ev["locks_held_at_most"])}
-	case "old columns swapped back":
-		c.swaps["swap back"] = Swap{Attempts: int(num(ev["attempts"])), HeldMS: num(ev["locks_held_at_most"])}
-	}
-	if lvl, err := zerolog.ParseLevel(level); err == nil && lvl >= zerolog.WarnLevel && lvl < zerolog.NoLevel {
-		c.warns = append(c.warns, Warning{Phase: c.phase, Source: "log", Level: level, Message: msg, Detail: fields(ev)})
-	}
+	c.steps = append(c.steps, StepTiming{Phase: c.phase, Step: e.Step.ID, Lock: string(e.Step.Lock), TookMS: ms(e.Took)})
 }
 
-// fields writes a line's fields as key=value, the noise left out.
-func fields(ev map[string]any) string {
-	skip := map[string]bool{zerolog.MessageFieldName: true, zerolog.LevelFieldName: true, zerolog.TimestampFieldName: true,
-		"component": true, "target": true}
-	keys := make([]string, 0, len(ev))
-	for k := range ev {
-		if !skip[k] {
-			keys = append(keys, k)
-		}
+func (c *capture) swap(e migrator.SwapDone) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	which := "swap"
+	if e.Back {
+		which = "swap back"
 	}
-	slices.Sort(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%v", k, ev[k])
+	c.swaps[which] = Swap{Attempts: e.Attempts, HeldMS: ms(e.Held)}
+}
+
+// retry records a retry as the report has always shown it: a warning
+// "retry" with what was retried, the attempt, the wait and the SQLSTATE.
+func (c *capture) retry(e migrator.Retry) {
+	c.addWarning("retry", fmt.Sprintf("what=%s attempt=%d wait=%s sqlstate=%s error=%v", e.What, e.Attempt, e.Wait, e.SQLState, e.Err))
+}
+
+func (c *capture) warning(e migrator.Warning) {
+	var parts []string
+	if e.Step != "" {
+		parts = append(parts, "step="+e.Step)
 	}
-	return strings.Join(parts, " ")
+	if e.Object != "" {
+		parts = append(parts, "object="+e.Object)
+	}
+	if e.Err != nil {
+		parts = append(parts, fmt.Sprintf("error=%v", e.Err))
+	}
+	c.addWarning(e.Message, strings.Join(parts, " "))
+}
+
+func (c *capture) addWarning(msg, detail string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.warns = append(c.warns, Warning{Phase: c.phase, Source: "log", Level: "warn", Message: msg, Detail: detail})
 }
 
 // Steps returns the steps the migrator reported done, in order.
-func (c *Capture) Steps() []StepTiming {
+func (c *capture) Steps() []StepTiming {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.steps)
 }
 
 // Swap returns the swap ("swap") or swap back ("swap back") recorded.
-func (c *Capture) Swap(which string) (Swap, bool) {
+func (c *capture) Swap(which string) (Swap, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s, ok := c.swaps[which]
 	return s, ok
 }
 
-// Warnings returns the warnings and errors the migrator logged.
-func (c *Capture) Warnings() []Warning {
+// Warnings returns the migrator's retries and warnings.
+func (c *capture) Warnings() []Warning {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.warns)
-}
-
-func str(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
-// num reads a JSON number; zerolog writes durations as float milliseconds.
-func num(v any) float64 {
-	f, _ := v.(float64)
-	return f
 }
 
 // ms converts a duration to float milliseconds for the report.

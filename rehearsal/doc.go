@@ -15,13 +15,17 @@
 // ever read, through catalog statistics (pg_class.reltuples and relation
 // sizes), on a session the caller opens with default_transaction_read_only.
 //
-// The migrator does the work; the rehearsal only watches it: it wraps
-// Migrator.OnProgress for the batched steps, reads the migrator's JSON log
-// (Capture) for the steps' durations, the swap and every warning, and
-// measures sizes and WAL between phases. An optional load (load.go) plays
-// the application meanwhile and reports its latency per phase.
+// The migrator does the work; the rehearsal only watches it, through the
+// migrator's typed events (migrator.Events: steps with their durations,
+// swaps, retries, warnings, the batched steps' progress), never through
+// its log, and measures sizes and WAL between phases. It plans once, in
+// Check, and prepare records that same plan (Migrator.PrepareWith). The
+// caller gives the migrator the governor the phase commands use, built
+// from that plan, so pgwiden pause and throttle reach a rehearsal. An
+// optional load (load.go) plays the application meanwhile and reports its
+// latency per phase.
 //
 // Import rules: rehearsal imports migrator, state, planner and catalog,
-// pgx and zerolog; never urfave/cli, and never throttle (the caller builds
-// the migrator and its governor).
+// pgx and zerolog, and throttle for its Config only (shown in the report);
+// never urfave/cli (the caller builds the migrator and its governor).
 package rehearsal

@@ -2,17 +2,13 @@ package rehearsal
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
-	"slices"
-	"sync"
-	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pgwiden/pgwiden/catalog"
+	"github.com/pgwiden/pgwiden/internal/load"
 	"github.com/pgwiden/pgwiden/planner"
 )
 
@@ -91,100 +87,30 @@ func keyRange(ctx context.Context, pool *pgxpool.Pool, t planner.Target) (lo, hi
 	return *l, *h, true, nil
 }
 
-// loadRunner drives the loads and keeps their latencies per phase.
-type loadRunner struct {
-	pool   *pgxpool.Pool
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-
-	mu     sync.Mutex // guards the fields below, written by every worker
-	phase  string
-	phases []string
-	stats  []map[string]*latencies // per load, per phase
-	loads  []Load
-}
-
-// startLoads starts every load, counting its statements under phase.
-func startLoads(ctx context.Context, pool *pgxpool.Pool, loads []Load, phase string) *loadRunner {
-	ctx, cancel := context.WithCancel(ctx)
-	lr := &loadRunner{pool: pool, cancel: cancel, phase: phase, phases: []string{phase}, loads: loads}
-	for i := range loads {
-		lr.stats = append(lr.stats, map[string]*latencies{})
-		lr.wg.Add(1)
-		go lr.drive(ctx, i)
-	}
-	return lr
-}
-
-// enter counts the statements started from now on under phase.
-func (lr *loadRunner) enter(phase string) {
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	lr.phase = phase
-	if !slices.Contains(lr.phases, phase) {
-		lr.phases = append(lr.phases, phase)
-	}
-}
-
-// drive runs one load: a scheduler hands out statements at the rate to
-// loadWorkers workers, and skips those no worker is free for.
-func (lr *loadRunner) drive(ctx context.Context, i int) {
-	defer lr.wg.Done()
-	jobs := make(chan struct{}, loadWorkers)
-	var workers sync.WaitGroup
-	for w := range loadWorkers {
-		workers.Add(1)
-		go func() {
-			defer workers.Done()
-			lr.work(ctx, i, jobs, rand.New(rand.NewPCG(uint64(i), uint64(w)+uint64(time.Now().UnixNano())))) //nolint:gosec // G404: which keys a synthetic load touches, not a secret
-		}()
-	}
-	rate := lr.loads[i].Rate
-	tick := min(max(time.Duration(float64(time.Second)/rate), time.Millisecond), 100*time.Millisecond)
-	t := time.NewTicker(tick)
-	defer func() { t.Stop(); close(jobs); workers.Wait() }()
-	start, issued := time.Now(), int64(0)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		for due := int64(time.Since(start).Seconds() * rate); issued < due; issued++ {
-			select {
-			case jobs <- struct{}{}:
-			default:
-				lr.observe(i, lr.current(), 0, nil, true)
+// startLoads starts every load on pool (internal/load), counting its
+// statements under phase.
+func startLoads(ctx context.Context, pool *pgxpool.Pool, loads []Load, phase string) *load.Runner {
+	specs := make([]load.Spec, len(loads))
+	for i, l := range loads {
+		specs[i] = load.Spec{Name: l.Name, Rate: l.Rate, Workers: loadWorkers, Op: func(ctx context.Context, _ int, rng *rand.Rand) error {
+			var args []any
+			if l.builtin {
+				args = []any{l.lo + rng.Int64N(l.hi-l.lo+1)}
 			}
-		}
+			return runStatement(ctx, pool, l.SQL, args)
+		}}
 	}
+	return load.Start(ctx, specs, phase)
 }
 
-// work runs statements as the scheduler hands them out.
-func (lr *loadRunner) work(ctx context.Context, i int, jobs <-chan struct{}, rng *rand.Rand) {
-	l := lr.loads[i]
-	for range jobs {
-		var args []any
-		if l.builtin {
-			args = []any{l.lo + rng.Int64N(l.hi-l.lo+1)}
-		}
-		phase := lr.current()
-		start := time.Now()
-		err := lr.run(ctx, l.SQL, args)
-		if ctx.Err() != nil {
-			return // stopped: the cancelled statement is not the database's doing
-		}
-		lr.observe(i, phase, time.Since(start), err, false)
-	}
-}
-
-// run runs one statement and reads its rows. It goes through pgx's
-// statement cache, as an application does: prepared once per connection,
-// so after the swap the load meets "cached plan must not change result
-// type" where the application would. (Exec would not show it: pgx sends a
-// statement without arguments through the simple protocol.)
-func (lr *loadRunner) run(ctx context.Context, sql string, args []any) error {
-	rows, err := lr.pool.Query(ctx, sql, args...)
+// runStatement runs one statement and reads its rows. It goes through
+// pgx's statement cache, as an application does: prepared once per
+// connection, so after the swap the load meets "cached plan must not
+// change result type" where the application would. (Exec would not show
+// it: pgx sends a statement without arguments through the simple
+// protocol.)
+func runStatement(ctx context.Context, pool *pgxpool.Pool, sql string, args []any) error {
+	rows, err := pool.Query(ctx, sql, args...)
 	if err != nil {
 		return err
 	}
@@ -194,98 +120,15 @@ func (lr *loadRunner) run(ctx context.Context, sql string, args []any) error {
 	return rows.Err()
 }
 
-func (lr *loadRunner) current() string {
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	return lr.phase
-}
-
-func (lr *loadRunner) observe(i int, phase string, d time.Duration, err error, skipped bool) {
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	s := lr.stats[i][phase]
-	if s == nil {
-		s = &latencies{errs: map[string]int{}}
-		lr.stats[i][phase] = s
-	}
-	switch {
-	case skipped:
-		s.skipped++
-	case err != nil:
-		s.errors++
-		s.errs[errorText(err)]++
-	default:
-		s.observe(d)
-	}
-}
-
-// stop ends the loads and reports what each saw, phase by phase.
-func (lr *loadRunner) stop() []LoadReport {
-	lr.cancel()
-	lr.wg.Wait()
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	out := make([]LoadReport, len(lr.loads))
-	for i, l := range lr.loads {
+// loadReports turns what the loads saw into the report's figures.
+func loadReports(loads []Load, reps []load.Report) []LoadReport {
+	out := make([]LoadReport, len(loads))
+	for i, l := range loads {
 		out[i] = LoadReport{Name: l.Name, SQL: l.SQL, Rate: l.Rate}
-		for _, ph := range lr.phases {
-			if s := lr.stats[i][ph]; s != nil {
-				out[i].Phases = append(out[i].Phases, s.summary(ph))
-			}
+		for _, p := range reps[i].Phases {
+			out[i].Phases = append(out[i].Phases, LoadPhase{Phase: p.Name, Statements: p.Ops, Errors: p.Errors, Skipped: p.Skipped,
+				P50MS: ms(p.P50), P99MS: ms(p.P99), MaxMS: ms(p.Max), ErrorSamples: p.ErrorSamples})
 		}
 	}
 	return out
-}
-
-// errorText names an error by its SQLSTATE and message, so that repeats
-// group together.
-func errorText(err error) string {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		return fmt.Sprintf("%s (SQLSTATE %s)", pgErr.Message, pgErr.Code)
-	}
-	return err.Error()
-}
-
-// reservoirSize bounds the latencies kept per load and phase: a long
-// rehearsal keeps a uniform sample (Algorithm R) for the percentiles, and
-// the exact count and maximum.
-const reservoirSize = 50_000
-
-// latencies is one load's statements in one phase.
-type latencies struct {
-	n, errors, skipped int64
-	max                time.Duration
-	sample             []time.Duration
-	errs               map[string]int
-}
-
-func (s *latencies) observe(d time.Duration) {
-	s.n++
-	s.max = max(s.max, d)
-	if len(s.sample) < reservoirSize {
-		s.sample = append(s.sample, d)
-	} else if j := rand.Int64N(s.n); j < reservoirSize { //nolint:gosec // G404: reservoir sampling of latencies, not a secret
-		s.sample[j] = d
-	}
-}
-
-func (s *latencies) summary(phase string) LoadPhase {
-	lp := LoadPhase{Phase: phase, Statements: s.n + s.errors, Errors: s.errors, Skipped: s.skipped, MaxMS: ms(s.max)}
-	sorted := slices.Clone(s.sample)
-	slices.Sort(sorted)
-	lp.P50MS, lp.P99MS = ms(percentile(sorted, 0.50)), ms(percentile(sorted, 0.99))
-	for _, msg := range sortedKeys(s.errs) {
-		lp.ErrorSamples = append(lp.ErrorSamples, fmt.Sprintf("%s (%d)", msg, s.errs[msg]))
-	}
-	return lp
-}
-
-// percentile is the nearest-rank percentile of sorted values.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(p*float64(len(sorted))+0.999999) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
 }

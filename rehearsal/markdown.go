@@ -3,9 +3,10 @@ package rehearsal
 import (
 	"fmt"
 	"io"
-	"math"
-	"strconv"
 	"strings"
+	"time"
+
+	"github.com/pgwiden/pgwiden/internal/format"
 )
 
 // WriteMarkdown writes the report for people: a change review reads it
@@ -63,10 +64,10 @@ func mdHeader(b *strings.Builder, r *Report) {
 	s := r.Settings
 	rate := "no rate limit"
 	if s.MaxRate > 0 {
-		rate = fmt.Sprintf("at most %s rows/s", count(s.MaxRate))
+		rate = "at most " + format.Rate(s.MaxRate, "rows")
 	}
 	fmt.Fprintf(b, "| Settings | batches of %s rows, %s, lock_timeout %s, scan lock_timeout %s, statement_timeout %s, %d swap attempts at most |\n",
-		count(float64(s.BatchSize)), rate, s.LockTimeout, s.ScanLockTimeout, s.StatementTimeout, s.SwapAttempts)
+		format.Count(float64(s.BatchSize)), rate, s.LockTimeout, s.ScanLockTimeout, s.StatementTimeout, s.SwapAttempts)
 	if r.Migration > 0 {
 		fmt.Fprintf(b, "| Migration | %d in schema pgwiden, left %s |\n", r.Migration, strings.ReplaceAll(r.FinalPhase, "_", " "))
 	}
@@ -84,13 +85,13 @@ func mdPlan(b *strings.Builder, r *Report) {
 		if t.Partitioned {
 			name += fmt.Sprintf(" (partitioned, %d leaves)", len(t.Leaves))
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", cell(name), cell(strings.Join(cols, ", ")), count(t.Rows), size(t.Bytes))
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", cell(name), cell(strings.Join(cols, ", ")), format.Count(t.Rows), format.Bytes(t.Bytes))
 	}
 	for _, s := range p.Sequences {
 		fmt.Fprintf(b, "\nSequence %s: %s -> bigint (feeds %s.%s).", s.Sequence, s.From, s.Feeds.Table, s.Feeds.Column)
 	}
 	fmt.Fprintf(b, "\n\n%d steps, %d blockers, %d warnings (listed under Warnings). The plan estimated extra disk up to %s.\n",
-		p.Steps, len(p.Blockers), len(p.Warnings), size(p.Estimates.ExtraBytes))
+		p.Steps, len(p.Blockers), len(p.Warnings), format.Bytes(p.Estimates.ExtraBytes))
 }
 
 func mdPhases(b *strings.Builder, r *Report) {
@@ -100,7 +101,7 @@ func mdPhases(b *strings.Builder, r *Report) {
 		if !p.OK {
 			res = "**failed**: " + cell(p.Error)
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", p.Name, secs(p.Seconds), optBytes(p.WALBytes), size(p.TotalBytes), res)
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", p.Name, secs(p.Seconds), optBytes(p.WALBytes), format.Bytes(p.TotalBytes), res)
 	}
 	fmt.Fprintf(b, "| total | %s | %s | | |\n", secs(sumSeconds(r.Phases)), optBytes(r.WALBytes))
 	b.WriteString("\nWAL is the whole server's, between the start and the end of each phase: anything else writing meanwhile is included.\n")
@@ -108,8 +109,8 @@ func mdPhases(b *strings.Builder, r *Report) {
 
 func mdWalks(b *strings.Builder, r *Report) {
 	f := r.Backfill
-	fmt.Fprintf(b, "\n## Backfill\n\n%s rows walked, %s copied in %s: **%s rows/s** over the phase.\n\n",
-		count(float64(f.Rows)), count(float64(f.Copied)), secs(f.Seconds), count(f.RowsPerS))
+	fmt.Fprintf(b, "\n## Backfill\n\n%s rows walked, %s copied in %s: **%s** over the phase.\n\n",
+		format.Count(float64(f.Rows)), format.Count(float64(f.Copied)), secs(f.Seconds), format.Rate(f.RowsPerS, "rows"))
 	mdWalkTable(b, f)
 	v := r.Verification
 	fmt.Fprintf(b, "\n## Verification\n\n**%s**\n", v.Detail)
@@ -118,14 +119,14 @@ func mdWalks(b *strings.Builder, r *Report) {
 		mdWalkTable(b, v.Walk)
 	}
 	if v.RollbackFits != nil {
-		fmt.Fprintf(b, "\nThe rollback's check that every value fits the old type (before the swap back): %s rows.\n", count(float64(v.RollbackFits.Rows)))
+		fmt.Fprintf(b, "\nThe rollback's check that every value fits the old type (before the swap back): %s rows.\n", format.Count(float64(v.RollbackFits.Rows)))
 	}
 }
 
 func mdWalkTable(b *strings.Builder, w WalkSummary) {
 	b.WriteString("| Table | Rows | Copied | Batches | Time | Rows/s |\n|---|--:|--:|--:|--:|--:|\n")
 	for _, t := range w.Tables {
-		fmt.Fprintf(b, "| %s | %s | %s | %d | %s | %s |\n", cell(t.Table), count(float64(t.Rows)), count(float64(t.Copied)), t.Batches, secs(t.Seconds), count(t.RowsPerS))
+		fmt.Fprintf(b, "| %s | %s | %s | %d | %s | %s |\n", cell(t.Table), format.Count(float64(t.Rows)), format.Count(float64(t.Copied)), t.Batches, secs(t.Seconds), format.Count(t.RowsPerS))
 	}
 }
 
@@ -173,17 +174,17 @@ func mdDisk(b *strings.Builder, r *Report) {
 	d := r.Disk
 	fmt.Fprintf(b, "\n## Disk\n\nThe closure's tables and indexes took %s before prepare and %s at most (after %s): **%s extra** (the plan estimated up to %s). "+
 		"Dead row versions stay until vacuum; the old columns' space stays until cleanup and the rows' next rewrite.\n\n",
-		size(d.BeforeBytes), size(d.PeakBytes), d.PeakAfter, size(d.ExtraBytes), size(d.PlanEstimate))
+		format.Bytes(d.BeforeBytes), format.Bytes(d.PeakBytes), d.PeakAfter, format.Bytes(d.ExtraBytes), format.Bytes(d.PlanEstimate))
 	b.WriteString("| Table | Before (table + indexes) |")
 	for _, p := range r.Phases {
 		fmt.Fprintf(b, " After %s |", p.Name)
 	}
 	b.WriteString("\n|---|--:|" + strings.Repeat("--:|", len(r.Phases)) + "\n")
 	for i, s := range d.Before {
-		fmt.Fprintf(b, "| %s | %s + %s |", cell(s.Table), size(s.TableBytes), size(s.IndexBytes))
+		fmt.Fprintf(b, "| %s | %s + %s |", cell(s.Table), format.Bytes(s.TableBytes), format.Bytes(s.IndexBytes))
 		for _, p := range r.Phases {
 			if i < len(p.Sizes) {
-				fmt.Fprintf(b, " %s + %s |", size(p.Sizes[i].TableBytes), size(p.Sizes[i].IndexBytes))
+				fmt.Fprintf(b, " %s + %s |", format.Bytes(p.Sizes[i].TableBytes), format.Bytes(p.Sizes[i].IndexBytes))
 			} else {
 				b.WriteString(" - |")
 			}
@@ -198,7 +199,7 @@ func mdLoad(b *strings.Builder, r *Report) {
 	}
 	b.WriteString("\n## Load during the rehearsal\n")
 	for _, l := range r.Load {
-		fmt.Fprintf(b, "\n%s load, %s statements/s: `%s`\n\n", l.Name, count(l.Rate), l.SQL)
+		fmt.Fprintf(b, "\n%s load, %s: `%s`\n\n", l.Name, format.Rate(l.Rate, "statements"), l.SQL)
 		b.WriteString("| Phase | Statements | Errors | Skipped | p50 | p99 | max |\n|---|--:|--:|--:|--:|--:|--:|\n")
 		for _, p := range l.Phases {
 			fmt.Fprintf(b, "| %s | %d | %d | %d | %s | %s | %s |\n", p.Phase, p.Statements, p.Errors, p.Skipped, msText(p.P50MS), msText(p.P99MS), msText(p.MaxMS))
@@ -264,8 +265,8 @@ func mdExtrapolation(b *strings.Builder, r *Report) {
 	}
 	b.WriteString("| Table | Rows staging | Rows production | x | Indexes staging | Indexes production | x |\n|---|--:|--:|--:|--:|--:|--:|\n")
 	for _, t := range x.Tables {
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", cell(t.Table), count(t.Staging.Rows), prodRows(t.Production), factor(t.RowFactor),
-			size(t.Staging.IndexBytes), size(t.Production.IndexBytes), factor(t.IndexFactor))
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", cell(t.Table), format.Count(t.Staging.Rows), prodRows(t.Production), factor(t.RowFactor),
+			format.Bytes(t.Staging.IndexBytes), format.Bytes(t.Production.IndexBytes), factor(t.IndexFactor))
 	}
 	b.WriteString("\n| Phase | Staging | Production (estimate) |\n|---|--:|--:|\n")
 	for _, p := range x.Phases {
@@ -273,7 +274,7 @@ func mdExtrapolation(b *strings.Builder, r *Report) {
 	}
 	fmt.Fprintf(b, "| total | %s | **%s** |\n", secs(x.StagingSeconds), secs(x.ProductionSeconds))
 	fmt.Fprintf(b, "\nExtra disk in production: about %s; WAL: about %s (closure %s the size of staging's).\n\nAssumptions:\n\n",
-		size(x.ExtraDiskBytes), size(x.WALBytes), factor(x.BytesFactor))
+		format.Bytes(x.ExtraDiskBytes), format.Bytes(x.WALBytes), factor(x.BytesFactor))
 	for _, a := range x.Assumptions {
 		fmt.Fprintf(b, "- %s\n", a)
 	}
@@ -296,7 +297,7 @@ func prodRows(s Size) string {
 	case !s.RowsKnown:
 		return "never analyzed"
 	}
-	return count(s.Rows)
+	return format.Count(s.Rows)
 }
 
 // cell makes text safe inside a table cell.
@@ -312,63 +313,17 @@ func sumSeconds(ps []PhaseResult) float64 {
 	return s
 }
 
-// secs writes a duration for people: 850 ms, 12.4 s, 3 h 05 min.
-func secs(s float64) string {
-	switch {
-	case s < 1:
-		return msText(s * 1000)
-	case s < 120:
-		return fmt.Sprintf("%.1f s", s)
-	case s < 7200:
-		return fmt.Sprintf("%.0f min %02.0f s", math.Floor(s/60), math.Mod(s, 60))
-	}
-	return fmt.Sprintf("%.0f h %02.0f min", math.Floor(s/3600), math.Mod(s, 3600)/60)
-}
+// secs writes a duration given in seconds (format.Duration).
+func secs(s float64) string { return format.Duration(time.Duration(s * float64(time.Second))) }
 
-func msText(m float64) string {
-	if m < 10 {
-		return fmt.Sprintf("%.2f ms", m)
-	}
-	if m < 1000 {
-		return fmt.Sprintf("%.0f ms", m)
-	}
-	return fmt.Sprintf("%.2f s", m/1000)
-}
+// msText writes a duration given in milliseconds (format.Duration).
+func msText(m float64) string { return format.Duration(time.Duration(m * float64(time.Millisecond))) }
 
 func optBytes(n *int64) string {
 	if n == nil {
 		return "n/a"
 	}
-	return size(*n)
-}
-
-// size writes a size in binary units, as pg_size_pretty does.
-func size(n int64) string {
-	f := float64(n)
-	for _, u := range []string{"bytes", "kB", "MB", "GB", "TB"} {
-		if math.Abs(f) < 1024 || u == "TB" {
-			if u == "bytes" {
-				return fmt.Sprintf("%d bytes", n)
-			}
-			return fmt.Sprintf("%.1f %s", f, u)
-		}
-		f /= 1024
-	}
-	return ""
-}
-
-// count writes a number with thousands separators: 1,234,567.
-func count(f float64) string {
-	s := strconv.FormatInt(int64(math.Round(f)), 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	if neg {
-		s = "-" + s
-	}
-	return s
+	return format.Bytes(*n)
 }
 
 func factor(f float64) string {

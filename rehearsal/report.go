@@ -55,7 +55,8 @@ type Report struct {
 	PlanText string `json:"plan_text"`
 }
 
-// Settings are the engine settings the rehearsal ran with.
+// Settings are the engine settings the rehearsal ran with; BatchSize is
+// the first batch's size (the throttle adapts the later ones).
 type Settings struct {
 	BatchSize        int     `json:"batch_size"`
 	MaxRate          float64 `json:"max_rate"`

@@ -47,11 +47,11 @@ func TestRehearseWriteMarkdown(t *testing.T) {
 		"# pgwiden rehearsal: widen public.tags.id to bigint\n",
 		"**Result: passed.** Every phase ran, the verification passed, then the rollback left the schema as it was.",
 		"| Database | `shop_staging`, PostgreSQL 15.18 |",
-		"| prepare | 50 ms | 3.0 MB | 1.0 MB | ok |",
-		"| backfill | 12.5 s | 3.0 MB | 2.0 MB | ok |",
-		"1,234,567 rows walked, 1,234,567 copied in 12.5 s: **98,765 rows/s** over the phase.",
-		"- **The swap**: 2 attempt(s); its transaction (ACCESS EXCLUSIVE on every table and view of the closure) lasted 8.50 ms.",
-		"| public.tags | 512.0 kB + 512.0 kB | 512.0 kB + 512.0 kB | 1.5 MB + 512.0 kB |",
+		"| prepare | 50ms | 3072 kB | 1024 kB | ok |",
+		"| backfill | 12.5s | 3072 kB | 2048 kB | ok |",
+		"1,234,567 rows walked, 1,234,567 copied in 12.5s: **98,765 rows/s** over the phase.",
+		"- **The swap**: 2 attempt(s); its transaction (ACCESS EXCLUSIVE on every table and view of the closure) lasted 8.5ms.",
+		"| public.tags | 512 kB + 512 kB | 512 kB + 512 kB | 1536 kB + 512 kB |",
 		"- [cutover, log] retry: attempt=1 sqlstate=55P03",
 		"**Identical** to the schema before prepare (`pg_dump --schema-only` of the objects below, /usr/bin/pg_dump).",
 		"None: pass --production-dsn (read-only catalog statistics) or --production-rows.",
@@ -91,12 +91,12 @@ func TestRehearseWriteJSON(t *testing.T) {
 	}
 }
 
-// TestFormats checks the number formats the report uses.
+// TestFormats checks the formats the report uses: internal/format's
+// figures, from the report's seconds and milliseconds.
 func TestRehearseFormats(t *testing.T) {
 	for _, c := range []struct{ got, want string }{
-		{count(1234567.4), "1,234,567"}, {count(-1234), "-1,234"}, {count(12), "12"},
-		{size(512), "512 bytes"}, {size(1536), "1.5 kB"}, {size(5 << 30), "5.0 GB"},
-		{secs(0.0042), "4.20 ms"}, {secs(0.25), "250 ms"}, {secs(75), "75.0 s"}, {secs(3725), "62 min 05 s"}, {secs(9000), "2 h 30 min"},
+		{secs(0.0042), "4.2ms"}, {secs(0.25), "250ms"}, {secs(75), "1m15s"}, {secs(3725), "1h2m5s"}, {secs(9000), "2h30m"},
+		{msText(8.5), "8.5ms"}, {optBytes(nil), "n/a"},
 		{serverVersion(150018), "15.18"}, {serverVersion(90624), "9.6.24"},
 		{factor(2.5), "2.50x"}, {factor(100), "100x"},
 	} {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strings"
 	"sync"
 	"time"
 
@@ -12,9 +11,11 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/pgwiden/pgwiden/catalog"
+	"github.com/pgwiden/pgwiden/internal/load"
 	"github.com/pgwiden/pgwiden/migrator"
 	"github.com/pgwiden/pgwiden/planner"
 	"github.com/pgwiden/pgwiden/state"
+	"github.com/pgwiden/pgwiden/throttle"
 )
 
 // Config is what to rehearse and how.
@@ -37,8 +38,10 @@ type Config struct {
 	// Loads run during the rehearsal, after LoadBaseline alone.
 	Loads        []Load
 	LoadBaseline time.Duration
-	// Engine is the migrator's configuration, shown in the report.
+	// Engine is the migrator's configuration and Pacing its governor's,
+	// shown in the report.
 	Engine migrator.Config
+	Pacing throttle.Config
 }
 
 // Deps are the connections and the engine a rehearsal works with; the
@@ -49,8 +52,6 @@ type Deps struct {
 	Pool     *pgxpool.Pool
 	Migrator *migrator.Migrator
 	Store    *state.Store
-	// Capture is the migrator's log writer.
-	Capture *Capture
 	// Production is a read-only session (default_transaction_read_only)
 	// on production, nil unless the extrapolation reads it.
 	Production *pgxpool.Pool
@@ -98,25 +99,25 @@ type Rehearsal struct {
 	before  string
 	sizes0  []TableSize
 	lsn     string
-	load    *loadRunner
+	load    *load.Runner
+	capture *capture
 	walks   *walkRecorder
 	done    map[string]bool // the migration's steps recorded as done
 }
 
-// New prepares a rehearsal. It hooks Migrator.OnProgress (keeping the
-// caller's handler) to record the batched steps.
+// New prepares a rehearsal. It subscribes to the migrator's events to
+// record the steps, the swaps, the warnings and the batched steps.
 func New(d Deps, cfg Config) *Rehearsal {
-	r := &Rehearsal{d: d, cfg: cfg, walks: &walkRecorder{last: map[string]migrator.Progress{}}}
-	r.rep = &Report{FormatVersion: FormatVersion, Target: cfg.Target.String(), Kept: cfg.Keep, Settings: settingsOf(cfg.Engine)}
-	prev := d.Migrator.OnProgress
-	d.Migrator.OnProgress = func(p migrator.Progress) {
-		r.walks.record(p)
-		if prev != nil {
-			prev(p)
-		}
-	}
+	r := &Rehearsal{d: d, cfg: cfg, capture: &capture{swaps: map[string]Swap{}}, walks: &walkRecorder{last: map[string]migrator.Progress{}}}
+	r.rep = &Report{FormatVersion: FormatVersion, Target: cfg.Target.String(), Kept: cfg.Keep, Settings: settingsOf(cfg.Engine, cfg.Pacing)}
+	r.capture.subscribe(d.Migrator)
+	d.Migrator.Subscribe(migrator.Events{OnProgress: r.walks.record})
 	return r
 }
+
+// Plan is the plan Check made, nil before it: prepare records this same
+// plan, and the caller builds the walks' governor from it.
+func (r *Rehearsal) Plan() *planner.Plan { return r.plan }
 
 // namedStep is one item of a rehearsal's checklist.
 type namedStep struct {
@@ -160,7 +161,7 @@ func (r *Rehearsal) Run(ctx context.Context) (*Report, error) {
 	r.startLoad(ctx)
 	r.rehearsePhases(ctx)
 	if r.load != nil {
-		r.rep.Load = r.load.stop()
+		r.rep.Load = loadReports(r.cfg.Loads, r.load.Stop())
 	}
 	// What follows only reads: it runs after Ctrl-C too, so that the
 	// report of an interrupted rehearsal says where it stopped.
@@ -193,7 +194,7 @@ func (r *Rehearsal) rehearsePhases(ctx context.Context) {
 	for _, p := range []struct {
 		name string
 		run  func(context.Context, planner.Target) error
-	}{{"prepare", m.Prepare}, {"backfill", m.Backfill}, {"cutover", m.Cutover}} {
+	}{{"prepare", r.prepare}, {"backfill", m.Backfill}, {"cutover", m.Cutover}} {
 		if ok = r.phase(ctx, p.name, p.run); !ok {
 			break
 		}
@@ -211,12 +212,17 @@ func (r *Rehearsal) rehearsePhases(ctx context.Context) {
 	}
 }
 
+// prepare records the plan Check made and checked, not a second one.
+func (r *Rehearsal) prepare(ctx context.Context, _ planner.Target) error {
+	return r.d.Migrator.PrepareWith(ctx, r.plan)
+}
+
 // phase runs one phase and measures it: duration, WAL, sizes after.
 func (r *Rehearsal) phase(ctx context.Context, name string, run func(context.Context, planner.Target) error) bool {
 	r.d.Log.Info().Str("phase", name).Msg("rehearse: phase starts")
-	r.d.Capture.setPhase(name)
+	r.capture.setPhase(name)
 	if r.load != nil {
-		r.load.enter(name)
+		r.load.Enter(name)
 	}
 	start := time.Now()
 	err := run(ctx, r.cfg.Target)
@@ -311,14 +317,14 @@ func (w *walkRecorder) record(p migrator.Progress) {
 	w.last[p.Step] = p
 }
 
-// finals returns the last snapshot of every step whose ID starts with
-// prefix, in the order the steps ran.
-func (w *walkRecorder) finals(prefix string) []migrator.Progress {
+// finals returns the last snapshot of every step of phase ph (and of
+// kind, unless ""), in the order the steps ran.
+func (w *walkRecorder) finals(ph planner.Phase, kind string) []migrator.Progress {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var out []migrator.Progress
 	for _, s := range w.order {
-		if strings.HasPrefix(s, prefix) {
+		if id := planner.StepID(s); id.Phase() == ph && (kind == "" || id.Kind() == kind) {
 			out = append(out, w.last[s])
 		}
 	}

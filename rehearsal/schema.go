@@ -6,11 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pgwiden/pgwiden/catalog"
+	pgdsn "github.com/pgwiden/pgwiden/internal/dsn"
 	"github.com/pgwiden/pgwiden/planner"
 )
 
@@ -118,7 +117,7 @@ func pgDump(ctx context.Context, tool, dsn string, objects []catalog.QName) (str
 		if cfg.Password != "" {
 			env = append(env, "PGPASSWORD="+cfg.Password)
 		}
-		args = append(args, "--dbname="+withoutPassword(dsn))
+		args = append(args, "--dbname="+pgdsn.WithoutPassword(dsn))
 	}
 	cmd := exec.CommandContext(ctx, tool, args...)
 	cmd.Env = env
@@ -135,24 +134,6 @@ func pgDump(ctx context.Context, tool, dsn string, objects []catalog.QName) (str
 		}
 	}
 	return strings.Join(keep, "\n"), nil
-}
-
-var kvPassword = regexp.MustCompile(`(?i)\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S+)`)
-
-// withoutPassword removes the password from a URL or key=value DSN.
-func withoutPassword(dsn string) string {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err == nil && u.User != nil {
-			u.User = url.User(u.User.Username())
-			q := u.Query()
-			q.Del("password")
-			u.RawQuery = q.Encode()
-			return u.String()
-		}
-		return dsn
-	}
-	return kvPassword.ReplaceAllString(dsn, "")
 }
 
 // catalogPicture is the catalog snapshot of the objects as indented JSON,

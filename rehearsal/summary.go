@@ -3,16 +3,17 @@ package rehearsal
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/pgwiden/pgwiden/internal/format"
 	"github.com/pgwiden/pgwiden/migrator"
 	"github.com/pgwiden/pgwiden/planner"
+	"github.com/pgwiden/pgwiden/throttle"
 )
 
 // summarize fills the report's sections from what the phases recorded.
 func (r *Rehearsal) summarize() {
-	steps := r.d.Capture.Steps()
+	steps := r.capture.Steps()
 	for i := range r.rep.Phases {
 		for _, s := range steps {
 			if s.Phase == r.rep.Phases[i].Name {
@@ -20,7 +21,7 @@ func (r *Rehearsal) summarize() {
 			}
 		}
 	}
-	r.rep.Backfill = r.walkSummary("backfill/", "backfill")
+	r.rep.Backfill = r.walkSummary(planner.Backfill, "", "backfill")
 	r.verification()
 	r.locks(steps)
 	r.disk()
@@ -38,11 +39,11 @@ func (r *Rehearsal) phaseResult(name string) *PhaseResult {
 	return nil
 }
 
-// walkSummary adds up the batched steps starting with prefix; their rate
-// is over the whole phase's duration.
-func (r *Rehearsal) walkSummary(prefix, phase string) WalkSummary {
+// walkSummary adds up the batched steps of phase ph (and kind, unless
+// ""); their rate is over the whole phase's duration.
+func (r *Rehearsal) walkSummary(ph planner.Phase, kind, phase string) WalkSummary {
 	var w WalkSummary
-	for _, p := range r.walks.finals(prefix) {
+	for _, p := range r.walks.finals(ph, kind) {
 		t := WalkTable{Step: p.Step, Table: p.Table, Rows: p.Scanned, Copied: p.Copied, Batches: p.Batches,
 			Seconds: p.Elapsed.Seconds(), RowsPerS: p.Rate(), Done: p.Done}
 		w.Tables = append(w.Tables, t)
@@ -63,7 +64,7 @@ func (r *Rehearsal) walkSummary(prefix, phase string) WalkSummary {
 // rows is not), whatever happened after it.
 func (r *Rehearsal) verification() {
 	v := &r.rep.Verification
-	v.Walk = r.walkSummary("cutover/verify/", "cutover")
+	v.Walk = r.walkSummary(planner.Cutover, "verify", "cutover")
 	v.Passed = true
 	for _, s := range r.plan.Steps {
 		if s.Phase == planner.Cutover && s.Batch != nil && !r.done[s.ID] {
@@ -77,9 +78,9 @@ func (r *Rehearsal) verification() {
 	case !v.Passed:
 		v.Detail = "did not pass: " + pr.Error
 	default:
-		v.Detail = fmt.Sprintf("passed: every shadow value equals its column (%s rows in %d tables or partitions compared)", count(float64(v.Walk.Rows)), len(v.Walk.Tables))
+		v.Detail = fmt.Sprintf("passed: every shadow value equals its column (%s rows in %d tables or partitions compared)", format.Count(float64(v.Walk.Rows)), len(v.Walk.Tables))
 	}
-	if fits := r.walkSummary("unswap/verify/", "rollback"); len(fits.Tables) > 0 {
+	if fits := r.walkSummary(planner.Unswap, "verify", "rollback"); len(fits.Tables) > 0 {
 		v.RollbackFits = &fits
 	}
 }
@@ -110,7 +111,7 @@ func (r *Rehearsal) locks(steps []StepTiming) {
 	if sw := r.d.Migrator.LastSwap; sw.Attempts > 0 {
 		l.Swap = &Swap{Attempts: sw.Attempts, HeldMS: ms(sw.Held)}
 	}
-	if sb, ok := r.d.Capture.Swap("swap back"); ok {
+	if sb, ok := r.capture.Swap("swap back"); ok {
 		l.SwapBack = &sb
 	}
 }
@@ -151,7 +152,7 @@ func (r *Rehearsal) warnings() {
 		}
 		ws = append(ws, Warning{Phase: "plan", Source: "plan", Message: f.Code + ": " + f.Object, Detail: detail})
 	}
-	ws = append(ws, r.d.Capture.Warnings()...)
+	ws = append(ws, r.capture.Warnings()...)
 	for _, l := range r.rep.Load {
 		for _, p := range l.Phases {
 			for _, e := range p.ErrorSamples {
@@ -200,7 +201,7 @@ func (r *Rehearsal) extrapolate() {
 func (r *Rehearsal) stagingSizes() map[string]Size {
 	m := sizeMap(r.sizes0)
 	walked := map[string]int64{}
-	for _, p := range r.walks.finals("backfill/") {
+	for _, p := range r.walks.finals(planner.Backfill, "") {
 		walked[r.closure[p.Table]] += p.Scanned
 	}
 	for name, n := range walked {
@@ -216,12 +217,12 @@ func (r *Rehearsal) stagingSizes() map[string]Size {
 // batched walks and the steps the migrator reported.
 func (r *Rehearsal) work() []Work {
 	var out []Work
-	for _, prefix := range []string{"backfill/", "cutover/", "unswap/"} {
-		phase := strings.TrimSuffix(prefix, "/")
-		if phase == "unswap" {
+	for _, ph := range []planner.Phase{planner.Backfill, planner.Cutover, planner.Unswap} {
+		phase := string(ph)
+		if ph == planner.Unswap {
 			phase = "rollback"
 		}
-		for _, p := range r.walks.finals(prefix) {
+		for _, p := range r.walks.finals(ph, "") {
 			out = append(out, Work{Phase: phase, Step: p.Step, Table: r.closure[p.Table], Kind: ByRows, Took: p.Elapsed})
 		}
 	}
@@ -229,7 +230,7 @@ func (r *Rehearsal) work() []Work {
 	for _, s := range r.plan.Steps {
 		steps[s.ID] = s
 	}
-	for _, s := range r.d.Capture.Steps() {
+	for _, s := range r.capture.Steps() {
 		ps := steps[s.Step]
 		out = append(out, Work{Phase: s.Phase, Step: s.Step, Table: r.closure[ps.Table.String()], Kind: KindOf(ps),
 			Took: time.Duration(s.TookMS * float64(time.Millisecond))})
@@ -238,7 +239,7 @@ func (r *Rehearsal) work() []Work {
 }
 
 // settingsOf shows the engine's configuration in the report.
-func settingsOf(c migrator.Config) Settings {
-	return Settings{BatchSize: c.BatchSize, MaxRate: c.MaxRate, LockTimeout: c.LockTimeout.String(),
+func settingsOf(c migrator.Config, p throttle.Config) Settings {
+	return Settings{BatchSize: p.StartBatch, MaxRate: p.MaxRate, LockTimeout: c.LockTimeout.String(),
 		ScanLockTimeout: c.ScanLockTimeout.String(), StatementTimeout: c.StatementTimeout.String(), SwapAttempts: c.SwapAttempts}
 }

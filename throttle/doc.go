@@ -26,6 +26,7 @@
 //
 // Import rules: throttle imports the standard library, pgx (for pgx.Row
 // only: signals take a Querier, which a pool or a connection satisfies) and
-// zerolog, and nothing of pgwiden's. The migrator depends on its value
+// zerolog, and of pgwiden's only internal/format (a leaf), which writes
+// the figures of its reasons as everywhere else. The migrator depends on its value
 // types and on a Governor interface it defines itself.
 package throttle

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/pgwiden/pgwiden/internal/format"
 )
 
 // Reading is one signal's verdict at one moment.
@@ -65,8 +67,8 @@ func (s funcSignal) Read(ctx context.Context) (Reading, error) {
 	return r, err
 }
 
-// secs renders a measured duration for a reason: "12.4s".
-func secs(s float64) string { return strconv.FormatFloat(s, 'f', 1, 64) + "s" }
+// secs renders a measured duration in seconds for a reason: "12.4s".
+func secs(s float64) string { return format.Duration(time.Duration(s * float64(time.Second))) }
 
 // sessions renders a count of sessions with its verb: "1 session waits",
 // "2 sessions wait".
@@ -77,17 +79,6 @@ func sessions(n int, verb string) string {
 	return strconv.Itoa(n) + " sessions " + verb
 }
 
-// bytesPerSec renders a WAL rate as pg_size_pretty renders sizes (1024
-// steps, "kB", "MB"...), with one decimal.
-func bytesPerSec(b float64) string {
-	units := []string{"B", "kB", "MB", "GB", "TB"}
-	i := 0
-	for ; b >= 1024 && i < len(units)-1; i++ {
-		b /= 1024
-	}
-	return strconv.FormatFloat(b, 'f', 1, 64) + " " + units[i] + "/s"
-}
-
 // hiddenErr is the error of a signal that cannot see other roles'
 // sessions: its verdict would be a guess, so it names the grant instead.
 func hiddenErr(what string, n int) error {
@@ -95,5 +86,5 @@ func hiddenErr(what string, n int) error {
 		"GRANT pg_read_all_stats (or pg_monitor) TO it, or turn this check off", n, what)
 }
 
-// durLimit renders a configured limit: "5s", "1m0s".
-func durLimit(d time.Duration) string { return d.String() }
+// durLimit renders a configured limit: "5s", "1m".
+func durLimit(d time.Duration) string { return format.Duration(d) }

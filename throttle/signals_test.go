@@ -99,7 +99,7 @@ func TestStandbyLagReading(t *testing.T) {
 func TestXminAgeReading(t *testing.T) {
 	q := &fakeQuerier{rows: []fakeRow{row(300.2, "pid 123", 0), row(3.0, "pid 123", 0), row(0.0, "", 1)}}
 	s := XminAge(q, time.Minute)
-	wantHold(t, read(t, s), "transaction open 300s (pid 123) > 1m0s")
+	wantHold(t, read(t, s), "transaction open 5m (pid 123) > 1m")
 	wantRun(t, read(t, s))
 	if _, err := s.Read(context.Background()); err == nil {
 		t.Fatal("hidden transactions: no error")
@@ -142,7 +142,7 @@ func TestWALRateReading(t *testing.T) {
 		t.Fatalf("first read %+v", r)
 	}
 	clk.Advance(2 * time.Second)
-	wantHold(t, read(t, s), "WAL rate 100.0 MB/s > 50.0 MB/s")
+	wantHold(t, read(t, s), "WAL rate 100 MB/s > 50 MB/s")
 	clk.Advance(time.Second)
 	r := read(t, s)
 	wantRun(t, r)

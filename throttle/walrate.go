@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/pgwiden/pgwiden/internal/format"
 )
 
 // walLSNSQL reads the primary's WAL insert position in bytes: the WAL
@@ -56,7 +58,7 @@ func (s *walRate) Read(ctx context.Context) (Reading, error) {
 	r := Reading{Signal: s.Name(), Value: s.rate, Limit: s.max}
 	if s.rate > s.max {
 		r.Hold = true
-		r.Reason = fmt.Sprintf("WAL rate %s > %s", bytesPerSec(s.rate), bytesPerSec(s.max))
+		r.Reason = fmt.Sprintf("WAL rate %s > %s", format.BytesPerSecond(s.rate), format.BytesPerSecond(s.max))
 	}
 	return r, nil
 }

@@ -3,6 +3,7 @@ package throttle
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -55,7 +56,7 @@ func (s *xminAge) Read(ctx context.Context) (Reading, error) {
 	r := Reading{Signal: s.Name(), Value: age, Limit: s.max.Seconds()}
 	if age > s.max.Seconds() {
 		r.Hold = true
-		r.Reason = fmt.Sprintf("transaction open %.0fs (%s) > %s", age, what, durLimit(s.max))
+		r.Reason = fmt.Sprintf("transaction open %s (%s) > %s", secs(math.Round(age)), what, durLimit(s.max))
 	}
 	return r, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/pgwiden/pgwiden/internal/dsn"
 	"github.com/pgwiden/pgwiden/internal/pgserver"
 )
 
@@ -56,7 +57,7 @@ func (d *demo) setUp(ctx context.Context) error {
 	if d.conn, err = pgx.Connect(ctx, d.dsn); err != nil {
 		return fmt.Errorf("connect to database %s: %w", demoDB, err)
 	}
-	d.say("created database %s: %s", demoDB, pgserver.DescribeDSN(d.dsn))
+	d.say("created database %s: %s", demoDB, dsn.Describe(d.dsn))
 	return nil
 }
 
@@ -65,18 +66,18 @@ func (d *demo) setUp(ctx context.Context) error {
 func (d *demo) createDB(ctx context.Context) error {
 	admin, err := pgx.Connect(ctx, d.srv.AdminDSN())
 	if err != nil {
-		return fmt.Errorf("connect to %s: %w", pgserver.DescribeDSN(d.srv.AdminDSN()), err)
+		return fmt.Errorf("connect to %s: %w", dsn.Describe(d.srv.AdminDSN()), err)
 	}
 	defer admin.Close(context.Background())
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{demoDB}.Sanitize()); err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "42P04" { // duplicate_database
 			return fmt.Errorf("create database %s: it already exists on %s; drop it, or unset PGWIDEN_TEST_DSN to use a throwaway server",
-				demoDB, pgserver.DescribeDSN(d.srv.AdminDSN()))
+				demoDB, dsn.Describe(d.srv.AdminDSN()))
 		}
 		return fmt.Errorf("create database %s: %w", demoDB, err)
 	}
-	d.dsn, err = pgserver.WithDatabase(d.srv.AdminDSN(), demoDB)
+	d.dsn, err = dsn.WithDatabase(d.srv.AdminDSN(), demoDB)
 	return err
 }
 
@@ -128,7 +129,7 @@ func (d *demo) tearDown() error {
 func (d *demo) dropDB(ctx context.Context) error {
 	admin, err := pgx.Connect(ctx, d.srv.AdminDSN())
 	if err != nil {
-		return fmt.Errorf("connect to %s: %w", pgserver.DescribeDSN(d.srv.AdminDSN()), err)
+		return fmt.Errorf("connect to %s: %w", dsn.Describe(d.srv.AdminDSN()), err)
 	}
 	defer admin.Close(context.Background())
 	if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{demoDB}.Sanitize()); err != nil {

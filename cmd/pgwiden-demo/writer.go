@@ -4,30 +4,31 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
+	"math/rand/v2"
 	"sync/atomic"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/pgwiden/pgwiden/internal/format"
+	"github.com/pgwiden/pgwiden/internal/load"
 )
 
-// writer plays the application during the migration: it inserts tags and
-// taggings and updates tags a few times a second on its own connection,
-// and counts what it did and every error it met. The migration is online
-// if that error count stays zero.
+// writer plays the application during the migration: on its own
+// connection it inserts tags and taggings and updates tags twenty times a
+// second, through internal/load, which counts every error it meets and the
+// slowest write. The migration is online if that error count stays zero.
 type writer struct {
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	conn   *pgx.Conn
+	runner *load.Runner
 
-	inserts, updates, errs atomic.Int64
+	inserts, updates atomic.Int64
 	// replans counts writes retried after "cached plan must not change
 	// result type": the swap changes what a prepared INSERT ... RETURNING
 	// id returns, pgx drops the statement, and one retry succeeds. An
 	// application must do the same (see pgwiden plan's warnings).
-	replans  atomic.Int64
-	worst    atomic.Int64 // slowest write, in microseconds
-	firstErr atomic.Value
+	replans atomic.Int64
+	n       int // the writes so far; the load's one worker alone uses it
 }
 
 // startWriter begins writing until stop is called.
@@ -36,41 +37,22 @@ func startWriter(ctx context.Context, dsn string) (*writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("writer: connect: %w", err)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	w := &writer{cancel: cancel}
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		defer conn.Close(context.Background())
-		w.loop(ctx, conn)
-	}()
+	w := &writer{conn: conn}
+	w.runner = load.Start(ctx, []load.Spec{{Name: "writer", Rate: 20, Workers: 1, Op: w.op}}, "migration")
 	return w, nil
 }
 
-func (w *writer) loop(ctx context.Context, conn *pgx.Conn) {
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for n := 0; ; n++ {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		start := time.Now()
-		err := w.write(ctx, conn, n)
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "0A000" {
-			w.replans.Add(1)
-			err = w.write(ctx, conn, n)
-		}
-		if us := time.Since(start).Microseconds(); us > w.worst.Load() {
-			w.worst.Store(us)
-		}
-		if err != nil && ctx.Err() == nil {
-			w.errs.Add(1)
-			w.firstErr.CompareAndSwap(nil, err.Error())
-		}
+// op is one write, retried once after the swap made pgx's prepared
+// statement stale.
+func (w *writer) op(ctx context.Context, _ int, _ *rand.Rand) error {
+	w.n++
+	err := w.write(ctx, w.conn, w.n)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "0A000" {
+		w.replans.Add(1)
+		err = w.write(ctx, w.conn, w.n)
 	}
+	return err
 }
 
 // write is one application transaction: a new tag with a tagging, or an
@@ -98,17 +80,19 @@ func (w *writer) write(ctx context.Context, conn *pgx.Conn, n int) error {
 	})
 }
 
-// stop ends the writer and returns a one-line account of what it did.
-func (w *writer) stop() string {
-	w.cancel()
-	w.wg.Wait()
+// stop ends the writer and returns a one-line account of what it did, and
+// its error count.
+func (w *writer) stop() (string, int64) {
+	rep := w.runner.Stop()[0]
+	_ = w.conn.Close(context.Background()) // the writer is done: its close error changes nothing
+	_, errs, slowest, first := rep.Totals()
 	s := fmt.Sprintf("the writer made %d inserts and %d updates during the migration, slowest %s, errors %d, "+
 		"statements prepared again after the swap %d",
-		w.inserts.Load(), w.updates.Load(), time.Duration(w.worst.Load())*time.Microsecond, w.errs.Load(), w.replans.Load())
-	if e, ok := w.firstErr.Load().(string); ok {
-		s += " (first: " + e + ")"
+		w.inserts.Load(), w.updates.Load(), format.Duration(slowest), errs, w.replans.Load())
+	if first != "" {
+		s += " (first: " + first + ")"
 	}
-	return s
+	return s, errs
 }
 
 func startApp(ctx context.Context, d *demo) error {
@@ -125,8 +109,9 @@ func startApp(ctx context.Context, d *demo) error {
 func stopApp(_ context.Context, d *demo) error {
 	w := d.writer
 	d.writer = nil
-	fmt.Fprintln(d.stdout, w.stop())
-	if n := w.errs.Load(); n > 0 {
+	line, n := w.stop()
+	fmt.Fprintln(d.stdout, line)
+	if n > 0 {
 		d.surprises = append(d.surprises, fmt.Sprintf("the writer met %d errors", n))
 	}
 	return nil

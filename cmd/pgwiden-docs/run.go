@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/pgwiden/pgwiden/internal/dsn"
 	"github.com/pgwiden/pgwiden/internal/pgserver"
 )
 
@@ -87,13 +88,13 @@ func (r *runner) samples(ctx context.Context) (outputs map[string]string, err er
 func (r *runner) setUp(ctx context.Context, adminDSN string) error {
 	admin, err := pgx.Connect(ctx, adminDSN)
 	if err != nil {
-		return fmt.Errorf("connect to %s: %w", pgserver.DescribeDSN(adminDSN), err)
+		return fmt.Errorf("connect to %s: %w", dsn.Describe(adminDSN), err)
 	}
 	defer admin.Close(context.WithoutCancel(ctx))
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{sampleDB}.Sanitize()); err != nil {
 		return fmt.Errorf("create database %s: %w", sampleDB, err)
 	}
-	if r.dsn, err = pgserver.WithDatabase(adminDSN, sampleDB); err != nil {
+	if r.dsn, err = dsn.WithDatabase(adminDSN, sampleDB); err != nil {
 		return err
 	}
 	if r.conn, err = pgx.Connect(ctx, r.dsn); err != nil {

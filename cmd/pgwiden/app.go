@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"time"
@@ -12,6 +11,8 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v2"
 
+	"github.com/pgwiden/pgwiden/internal/dsn"
+	"github.com/pgwiden/pgwiden/internal/format"
 	"github.com/pgwiden/pgwiden/migrator"
 )
 
@@ -23,12 +24,13 @@ var version = "dev"
 type env struct {
 	pool   *pgxpool.Pool
 	log    zerolog.Logger
+	global globalOptions
 	stdout io.Writer
 	stderr io.Writer
 }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:      "pgwiden",
 		Usage:     "widen int4/int2 key columns of a live PostgreSQL database to bigint without downtime",
 		Version:   version,
@@ -36,7 +38,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ErrWriter: stderr,
 		// urfave must never call os.Exit itself: main maps errors to codes.
 		ExitErrHandler: func(*cli.Context, error) {},
-		Flags:          globalFlags(),
+		Flags:          globalFlags(true),
 		Commands: append(append([]*cli.Command{
 			auditCommand(),
 			planCommand(),
@@ -45,18 +47,61 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			runwayCommand(),
 		}, phaseCommands()...), controlCommands()...),
 	}
+	// urfave/cli v2 has no inherited flags: each command gets its own copy
+	// of the global ones (flags hold state), so that they work before or
+	// after the command's name.
+	for _, cmd := range app.Commands {
+		cmd.Flags = append(cmd.Flags, globalFlags(false)...)
+	}
+	return app
 }
 
-func globalFlags() []cli.Flag {
+// globalOptions are the global flags' values.
+type globalOptions struct {
+	dsn            string
+	logFormat      string
+	logLevel       string
+	connectTimeout time.Duration
+}
+
+const globalCategory = "global (also before the command)"
+
+// globalFlags are the flags every command takes, before or after its
+// name: `pgwiden --log-format json prepare ...` and `pgwiden prepare
+// --log-format json ...` are the same. Only the application's copy reads
+// the environment (env), so that a flag given after the command wins over
+// the environment as much as one given before it (globalsFrom).
+func globalFlags(env bool) []cli.Flag {
+	dsn := &cli.StringFlag{Name: "dsn", Category: globalCategory,
+		Usage: "connection string (URL or key=value); empty uses libpq's PG* variables (env PGWIDEN_DSN, DATABASE_URL)"}
+	if env {
+		dsn.EnvVars = []string{"PGWIDEN_DSN", "DATABASE_URL"}
+	}
 	return []cli.Flag{
-		&cli.StringFlag{
-			Name:    "dsn",
-			Usage:   "connection string (URL or key=value); empty uses libpq's PG* variables",
-			EnvVars: []string{"PGWIDEN_DSN", "DATABASE_URL"},
-		},
-		&cli.StringFlag{Name: "log-format", Value: "auto", Usage: "auto, console or json"},
-		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "trace, debug, info, warn or error"},
-		&cli.DurationFlag{Name: "connect-timeout", Value: 10 * time.Second, Usage: "give up connecting after this long"},
+		dsn,
+		&cli.StringFlag{Name: "log-format", Value: "auto", Usage: "auto, console or json", Category: globalCategory},
+		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "trace, debug, info, warn or error", Category: globalCategory},
+		&cli.DurationFlag{Name: "connect-timeout", Value: 10 * time.Second, Usage: "give up connecting after this long", Category: globalCategory},
+	}
+}
+
+// globalsFrom reads the global flags: from the command's own copy when
+// given after the command's name, else from the application's (given
+// before it, or from the environment), else their defaults.
+func globalsFrom(c *cli.Context) globalOptions {
+	from := func(name string) *cli.Context {
+		for _, x := range c.Lineage() {
+			if x.Command != nil && x.IsSet(name) {
+				return x
+			}
+		}
+		return c
+	}
+	return globalOptions{
+		dsn:            from("dsn").String("dsn"),
+		logFormat:      from("log-format").String("log-format"),
+		logLevel:       from("log-level").String("log-level"),
+		connectTimeout: from("connect-timeout").Duration("connect-timeout"),
 	}
 }
 
@@ -64,16 +109,17 @@ func globalFlags() []cli.Flag {
 // and closes the pool.
 func withEnv(f func(ctx context.Context, e *env, c *cli.Context) error) cli.ActionFunc {
 	return func(c *cli.Context) error {
-		log, err := newLogger(c.String("log-format"), c.String("log-level"), c.App.ErrWriter)
+		g := globalsFrom(c)
+		log, err := newLogger(g.logFormat, g.logLevel, c.App.ErrWriter)
 		if err != nil {
 			return err
 		}
-		pool, err := connect(c.Context, c.String("dsn"), c.Duration("connect-timeout"))
+		pool, err := connect(c.Context, g.dsn, g.connectTimeout)
 		if err != nil {
 			return err
 		}
 		defer pool.Close()
-		e := &env{pool: pool, log: log, stdout: c.App.Writer, stderr: c.App.ErrWriter}
+		e := &env{pool: pool, log: log, global: g, stdout: c.App.Writer, stderr: c.App.ErrWriter}
 		return f(c.Context, e, c)
 	}
 }
@@ -95,62 +141,49 @@ func newLogger(format, level string, w io.Writer) (zerolog.Logger, error) {
 // logWriter is where log lines go for --log-format: console lines on a
 // terminal (auto) or when asked, JSON lines otherwise.
 func logWriter(format string, w io.Writer) (io.Writer, error) {
-	console := zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
 	switch format {
 	case "json":
 		return w, nil
 	case "console":
-		return console, nil
+		return consoleWriter(w), nil
 	case "auto":
 		if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
-			return console, nil
+			return consoleWriter(w), nil
 		}
 		return w, nil
 	}
 	return nil, usageError("--log-format %q: use auto, console or json", format)
 }
 
+// consoleWriter writes log lines for people: durations read took=5.1ms,
+// not took=5.078184 (JSON lines keep float milliseconds, for machines).
+// zerolog's duration format is process-wide; this process then logs
+// only to the console, so durations are logged as text (5.078184ms) and
+// rounded here (format.Duration).
+func consoleWriter(w io.Writer) zerolog.ConsoleWriter {
+	zerolog.DurationFieldFormat = zerolog.DurationFormatString
+	return zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, FormatPrepare: roundDurations}
+}
+
+// roundDurations rewrites the fields that hold a duration as text
+// ("5.078184ms") with format.Duration ("5.1ms").
+func roundDurations(ev map[string]any) error {
+	for k, v := range ev {
+		s, ok := v.(string)
+		if !ok || s == "" || k == zerolog.MessageFieldName || s[len(s)-1] < 'a' || s[len(s)-1] > 'z' {
+			continue
+		}
+		if d, err := time.ParseDuration(s); err == nil {
+			ev[k] = format.Duration(d)
+		}
+	}
+	return nil
+}
+
 // connect opens pgwiden's pool: one or two connections (one holds the
 // migration's lock), tagged application_name=pgwiden so DBAs can find them
 // in pg_stat_activity.
-func connect(ctx context.Context, dsn string, timeout time.Duration) (*pgxpool.Pool, error) {
-	return openPool(ctx, "--dsn", dsn, "pgwiden", 2, timeout, nil, migrator.ConfigureSession)
-}
-
-// openPool opens a pool for the DSN given by flag, tagged app, with extra
-// session settings, then configure's; errors name the flag and never the
-// password.
-func openPool(ctx context.Context, flag, dsn, app string, maxConns int32, timeout time.Duration, params map[string]string,
-	configure ...func(*pgxpool.Config)) (*pgxpool.Pool, error) {
-	cfg, err := pgxpool.ParseConfig(dsn)
-	if err != nil {
-		return nil, usageError("%s: %s (use postgres://user@host:port/db or host=... dbname=...)", flag, redact(err.Error()))
-	}
-	cfg.MaxConns = maxConns
-	for _, f := range configure {
-		f(cfg)
-	}
-	cfg.ConnConfig.RuntimeParams["application_name"] = app
-	for k, v := range params {
-		cfg.ConnConfig.RuntimeParams[k] = v
-	}
-	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > timeout {
-		cfg.ConnConfig.ConnectTimeout = timeout
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err == nil {
-		if err = pool.Ping(ctx); err != nil {
-			pool.Close()
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: connect to %s: %s (check %s and that the server is up)", flag, describe(cfg), redact(err.Error()), flag)
-	}
-	return pool, nil
-}
-
-// describe names a server without its password, as pgconn's ConnectError does.
-func describe(cfg *pgxpool.Config) string {
-	c := cfg.ConnConfig
-	return fmt.Sprintf("database %q as user %q on %s:%d", c.Database, c.User, c.Host, c.Port)
+func connect(ctx context.Context, s string, timeout time.Duration) (*pgxpool.Pool, error) {
+	return dsn.Open(ctx, s, dsn.Options{Flag: "--dsn", App: "pgwiden", MaxConns: 2, ConnectTimeout: timeout,
+		Configure: []func(*pgxpool.Config){migrator.ConfigureSession}})
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/pgwiden/pgwiden/internal/dsn"
 	"github.com/pgwiden/pgwiden/internal/pgerr"
 	"github.com/pgwiden/pgwiden/migrator"
 	"github.com/pgwiden/pgwiden/planner"
@@ -58,7 +59,7 @@ func report(w io.Writer, err error) int {
 	}
 	// pgerr.Render adds the server's DETAIL and HINT to a failed
 	// statement's message (its SQLSTATE is in the message already).
-	fmt.Fprintf(w, "pgwiden: %s\n", oneLine(redact(pgerr.Render(err))))
+	fmt.Fprintf(w, "pgwiden: %s\n", oneLine(dsn.Redact(pgerr.Render(err))))
 	return code
 }
 
@@ -66,6 +67,7 @@ func report(w io.Writer, err error) int {
 func exitCode(err error) int {
 	var (
 		ee *exitError
+		pe *dsn.ParseError
 		te *planner.TargetError
 		po *migrator.PhaseOrderError
 		be *migrator.BlockerError
@@ -76,7 +78,7 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.As(err, &te), errors.As(err, &po):
+	case errors.As(err, &pe), errors.As(err, &te), errors.As(err, &po):
 		return exitUsage
 	case errors.As(err, &be), errors.As(err, &rf), errors.As(err, &de):
 		return exitBlocked

@@ -5,12 +5,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
-	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/urfave/cli/v2"
 
+	"github.com/pgwiden/pgwiden/internal/format"
 	"github.com/pgwiden/pgwiden/migrator"
 	"github.com/pgwiden/pgwiden/planner"
 	"github.com/pgwiden/pgwiden/state"
@@ -21,14 +22,15 @@ type phaseSpec struct {
 	phase       planner.Phase
 	usage       string
 	description string
-	flags       []cli.Flag
+	flags       []string // engine flags (engineOptions.flags) besides timeoutFlags
+	extra       []cli.Flag
 	run         func(*migrator.Migrator, context.Context, planner.Target) error
 }
 
 // phaseCommands returns prepare, backfill, cutover, cleanup and rollback.
-// Their flags show the engine's defaults (migrator.DefaultConfig).
+// Their flags show the engine's defaults (migrator.DefaultConfig,
+// throttle.DefaultConfig).
 func phaseCommands() []*cli.Command {
-	def := migrator.DefaultConfig()
 	specs := []phaseSpec{
 		{phase: planner.Prepare, run: (*migrator.Migrator).Prepare,
 			usage: "phase 1: add the bigint shadow columns, the triggers that keep them in step, wider sequences",
@@ -38,66 +40,40 @@ func phaseCommands() []*cli.Command {
 			usage: "phase 2: copy the existing rows into the shadow columns, in short batches (resumable)",
 			description: "Walks each table in key order, one transaction per batch with its checkpoint: after Ctrl-C or\n" +
 				"a kill it resumes at the next batch when run again.",
-			flags: append(walkFlags(def),
-				&cli.IntFlag{Name: "vacuum-every", Value: def.VacuumEvery, Category: throttleCategory,
-					Usage: "run a plain VACUUM of the table after every N batches, between them (0: never; autovacuum's job)"},
-				&cli.BoolFlag{Name: "disable-user-triggers", Value: def.DisableUserTriggers,
-					Usage: "do not fire the tables' own triggers on the copy (session_replication_role=replica; superuser only)"},
-			)},
+			flags: slices.Concat(walkFlags, []string{"vacuum-every", "disable-user-triggers"})},
 		{phase: planner.Cutover, run: (*migrator.Migrator).Cutover,
 			usage: "phase 3: verify the copy, build indexes and constraints online, then swap the columns",
 			description: "Everything before the swap can be interrupted and run again. The swap takes all its locks at once\n" +
 				"under --lock-timeout and is retried up to --max-attempts times; after a failed last attempt the\n" +
 				"tables are as they were.",
-			flags: append(walkFlags(def),
-				&cli.IntFlag{Name: "max-attempts", Value: def.SwapAttempts, Usage: "swap attempts before giving up"},
-				&cli.StringFlag{Name: "postpone-file", Value: def.PostponeFile,
-					Usage: "while this file exists, wait before the swap (delete it to swap at a quiet moment)"},
-			)},
+			flags: slices.Concat(walkFlags, []string{"max-attempts", "postpone-file"})},
 		{phase: planner.Cleanup, run: (*migrator.Migrator).Cleanup,
 			usage: "phase 4: drop the old columns and the triggers (after it there is no rollback)",
-			flags: []cli.Flag{&cli.BoolFlag{Name: "yes", Usage: "do not ask for confirmation (needed when stdin is not a terminal)"}}},
+			extra: []cli.Flag{&cli.BoolFlag{Name: "yes", Usage: "do not ask for confirmation (needed when stdin is not a terminal)"}}},
 		{phase: planner.Rollback, run: (*migrator.Migrator).Rollback,
 			usage: "return the schema to what it was before prepare, from any phase before cleanup (after cutover it swaps back, if every value still fits the old type)"},
 	}
 	cmds := make([]*cli.Command, len(specs))
 	for i, s := range specs {
-		cmds[i] = phaseCommand(s, def)
+		cmds[i] = phaseCommand(s)
 	}
 	return cmds
 }
 
-// walkFlags are the flags of the phases that walk tables in batches: the
-// backfill's copy and the cutover's verification, both paced by the
-// throttle (throttle.go). Each command gets its own flag values:
-// urfave/cli flags hold state and must not be shared.
-func walkFlags(def migrator.Config) []cli.Flag {
-	return append([]cli.Flag{
-		&cli.DurationFlag{Name: "progress-interval", Value: def.ProgressEvery,
-			Usage: "without a terminal, log progress this often (a final line per table is always logged)"},
-		&cli.DurationFlag{Name: "reconnect-timeout", Value: def.ReconnectTimeout,
-			Usage: "after a lost connection (restart, failover), reconnect with backoff for this long and continue from the last checkpoint (0: stop at once)"},
-	}, throttleFlags(def)...)
-}
-
-func phaseCommand(s phaseSpec, def migrator.Config) *cli.Command {
+func phaseCommand(s phaseSpec) *cli.Command {
+	o := newEngineOptions()
 	flags := append(targetFlags(),
-		&cli.BoolFlag{Name: "dry-run", Usage: "print the SQL this phase would run, with its locks, and change nothing"},
-		&cli.DurationFlag{Name: "lock-timeout", Value: def.LockTimeout, Usage: "longest wait for a table lock; the statement is retried later"},
-		&cli.DurationFlag{Name: "scan-lock-timeout", Value: def.ScanLockTimeout,
-			Usage: "longest lock wait of CREATE INDEX CONCURRENTLY and VALIDATE, which block no reads or writes while they wait (an index build waits for older transactions)"},
-		&cli.DurationFlag{Name: "statement-timeout", Value: def.StatementTimeout,
-			Usage: "bound on catalog-only statements (index builds and validation are not bounded)"},
-	)
+		&cli.BoolFlag{Name: "dry-run", Usage: "print the SQL this phase would run, with its locks, and change nothing"})
+	flags = append(append(append(flags, o.flags(timeoutFlags...)...), o.flags(s.flags...)...), s.extra...)
 	name := string(s.phase)
 	return &cli.Command{
 		Name:        name,
 		Usage:       s.usage,
 		Description: s.description,
-		Flags:       append(flags, s.flags...),
+		Flags:       flags,
 		// Flags are checked before connecting: a typo fails fast, exit 2.
 		Before: func(c *cli.Context) error {
-			if _, err := configFrom(c); err != nil {
+			if err := o.check(c); err != nil {
 				return err
 			}
 			if s.phase == planner.Cleanup && !c.Bool("yes") && !c.Bool("dry-run") && !isTerminal(c.App.Reader) {
@@ -109,59 +85,9 @@ func phaseCommand(s phaseSpec, def migrator.Config) *cli.Command {
 			return usageError("%s: %s (see pgwiden %s --help)", name, err, name)
 		},
 		Action: withEnv(func(ctx context.Context, e *env, c *cli.Context) error {
-			return runPhase(ctx, e, c, s)
+			return runPhase(ctx, e, c, s, o)
 		}),
 	}
-}
-
-// configFrom reads the engine's configuration from the command's flags;
-// flags a command does not have keep their defaults.
-func configFrom(c *cli.Context) (migrator.Config, error) {
-	cfg := migrator.DefaultConfig()
-	if c.IsSet("lock-timeout") {
-		cfg.LockTimeout = c.Duration("lock-timeout")
-	}
-	if c.IsSet("scan-lock-timeout") {
-		cfg.ScanLockTimeout = c.Duration("scan-lock-timeout")
-	}
-	if c.IsSet("statement-timeout") {
-		cfg.StatementTimeout = c.Duration("statement-timeout")
-	}
-	if c.IsSet("batch-size") {
-		cfg.BatchSize = c.Int("batch-size")
-	}
-	if c.IsSet("max-rate") {
-		cfg.MaxRate = c.Float64("max-rate")
-	}
-	if c.IsSet("max-attempts") {
-		cfg.SwapAttempts = c.Int("max-attempts")
-	}
-	if c.IsSet("postpone-file") {
-		cfg.PostponeFile = c.String("postpone-file")
-	}
-	if c.IsSet("progress-interval") {
-		cfg.ProgressEvery = c.Duration("progress-interval")
-	}
-	if c.IsSet("reconnect-timeout") {
-		cfg.ReconnectTimeout = c.Duration("reconnect-timeout")
-	}
-	if c.IsSet("vacuum-every") {
-		cfg.VacuumEvery = c.Int("vacuum-every")
-	}
-	cfg.DisableUserTriggers = c.Bool("disable-user-triggers")
-	if err := cfg.Validate(); err != nil {
-		return cfg, &exitError{code: exitUsage, err: err}
-	}
-	if _, err := throttleSettingsFrom(c); err != nil {
-		return cfg, err
-	}
-	switch {
-	case cfg.StatementTimeout < 0:
-		return cfg, usageError("--statement-timeout must be 0 (no limit) or positive")
-	case cfg.ProgressEvery <= 0:
-		return cfg, usageError("--progress-interval must be positive, e.g. 10s")
-	}
-	return cfg, nil
 }
 
 // phaseRun is what a phase command works with: the engine, the state it
@@ -177,11 +103,8 @@ type phaseRun struct {
 // with the flags' configuration, the governor and the progress display.
 // The governor is the throttle controller (throttle.go), built for the
 // target's active migration; a dry run walks nothing and gets none.
-func newMigrator(ctx context.Context, e *env, c *cli.Context, t planner.Target) (*phaseRun, error) {
-	cfg, err := configFrom(c)
-	if err != nil {
-		return nil, err
-	}
+func newMigrator(ctx context.Context, e *env, c *cli.Context, t planner.Target, o *engineOptions) (*phaseRun, error) {
+	cfg := o.cfg
 	// Before anything else: behind a transaction-mode pooler even reading
 	// the state could fail with a confusing error.
 	if err := migrator.CheckPooler(ctx, e.pool); err != nil {
@@ -198,7 +121,11 @@ func newMigrator(ctx context.Context, e *env, c *cli.Context, t planner.Target) 
 		if err != nil {
 			return nil, err
 		}
-		ctrl, closeGov, err := newGovernor(ctx, e, c, st, job)
+		var plan *planner.Plan
+		if job != nil {
+			plan = job.Plan
+		}
+		ctrl, closeGov, err := newGovernor(ctx, e, o.throttle, st, t, plan)
 		if err != nil {
 			return nil, err
 		}
@@ -206,18 +133,18 @@ func newMigrator(ctx context.Context, e *env, c *cli.Context, t planner.Target) 
 	}
 	r.m = migrator.New(e.pool, st, gov, e.log.With().Str("component", "migrator").Logger(), cfg, migrator.Hooks{})
 	r.progress = newProgress(e.stderr, e.log, cfg.ProgressEvery)
-	r.m.OnProgress = r.progress.update
+	r.m.Subscribe(migrator.Events{OnProgress: r.progress.update})
 	return r, nil
 }
 
 // runPhase runs one phase (or prints it, with --dry-run) and prints a
 // one-line summary on stdout.
-func runPhase(ctx context.Context, e *env, c *cli.Context, s phaseSpec) error {
+func runPhase(ctx context.Context, e *env, c *cli.Context, s phaseSpec, o *engineOptions) error {
 	t, err := targetFrom(c)
 	if err != nil {
 		return err
 	}
-	r, err := newMigrator(ctx, e, c, t)
+	r, err := newMigrator(ctx, e, c, t, o)
 	if err != nil {
 		return err
 	}
@@ -289,7 +216,7 @@ func (r *phaseRun) summary(ctx context.Context, ph planner.Phase, t planner.Targ
 		if sw.Attempts == 0 {
 			return head + ", swapped by an earlier run)", nil
 		}
-		return fmt.Sprintf("%s; swap: %d attempt(s), exclusive locks held %s)", head, sw.Attempts, roundDur(sw.Held)), nil
+		return fmt.Sprintf("%s; swap: %d attempt(s), exclusive locks held %s)", head, sw.Attempts, format.Duration(sw.Held)), nil
 	case planner.Cleanup:
 		return head + "; old columns dropped: it can no longer be rolled back)", nil
 	case planner.Rollback:
@@ -306,7 +233,7 @@ func (r *phaseRun) copied(ctx context.Context, id int64) (int64, error) {
 	}
 	var n int64
 	for _, tk := range tasks {
-		if strings.HasPrefix(tk.StepID, string(planner.Backfill)+"/") {
+		if planner.StepID(tk.StepID).Phase() == planner.Backfill {
 			n += tk.RowsDone
 		}
 	}
@@ -335,14 +262,3 @@ func isTerminal(r any) bool {
 
 // words writes a phase as an operator reads it: "cut over", "rolled back".
 func words(p state.Phase) string { return strings.ReplaceAll(string(p), "_", " ") }
-
-// roundDur keeps three significant digits or so: 35ms, 1.2s.
-func roundDur(d time.Duration) string {
-	switch {
-	case d >= time.Second:
-		return d.Round(10 * time.Millisecond).String()
-	case d >= time.Millisecond:
-		return d.Round(100 * time.Microsecond).String()
-	}
-	return d.Round(time.Microsecond).String()
-}

@@ -5,7 +5,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -14,10 +13,11 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/pgwiden/pgwiden/migrator"
+	"github.com/pgwiden/pgwiden/planner"
 )
 
 // progress shows the batched steps (backfill copy, cutover verification)
-// as they go. It receives the migrator's snapshots through OnProgress.
+// as they go. It receives the migrator's snapshots through Events.OnProgress.
 //
 // On a terminal it draws one bar per table. The bar is
 // github.com/schollz/progressbar rather than hand-written escape codes:
@@ -176,9 +176,5 @@ func (p *progress) newBar(s migrator.Progress) *progressbar.ProgressBar {
 // barLabel reads "copy public.tags" or "verify public.tags" from the step
 // ID ("backfill/copy/public.tags").
 func barLabel(s migrator.Progress) string {
-	parts := strings.SplitN(s.Step, "/", 3)
-	if len(parts) < 2 {
-		return s.Table
-	}
-	return parts[1] + " " + s.Table
+	return planner.StepID(s.Step).Kind() + " " + s.Table
 }

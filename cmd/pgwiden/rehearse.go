@@ -6,22 +6,22 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v2"
 
+	"github.com/pgwiden/pgwiden/internal/dsn"
 	"github.com/pgwiden/pgwiden/migrator"
 	"github.com/pgwiden/pgwiden/planner"
 	"github.com/pgwiden/pgwiden/rehearsal"
 	"github.com/pgwiden/pgwiden/state"
-	"github.com/pgwiden/pgwiden/throttle"
 )
 
 // rehearseCommand runs a whole migration on staging and reports on it.
 func rehearseCommand() *cli.Command {
-	def := migrator.DefaultConfig()
+	o := newEngineOptions()
 	return &cli.Command{
 		Name:  "rehearse",
 		Usage: "on a staging copy: run prepare, backfill, cutover and rollback for real, and write a report for the change review",
@@ -29,9 +29,9 @@ func rehearseCommand() *cli.Command {
 			"there (or --i-know-this-is-staging). The report (markdown, or --json) has each phase's duration, the backfill's\n" +
 			"rows/s, the exclusive locks' longest hold and the swap's attempts, extra disk, WAL, every warning, the verification,\n" +
 			"a schema comparison after the rollback, and with --production-dsn or --production-rows an extrapolation to production.",
-		Flags: append(targetFlags(), rehearseFlags(def)...),
+		Flags: append(append(append(targetFlags(), rehearseFlags()...), o.flags(timeoutFlags...)...), o.flags(slices.Concat(walkFlags, []string{"max-attempts"})...)...),
 		Before: func(c *cli.Context) error {
-			_, err := configFrom(c)
+			err := o.check(c)
 			if err == nil {
 				err = checkRehearseFlags(c)
 			}
@@ -40,11 +40,12 @@ func rehearseCommand() *cli.Command {
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError("rehearse: %s (see pgwiden rehearse --help)", err)
 		},
-		Action: withEnv(runRehearse),
+		Action: withEnv(func(ctx context.Context, e *env, c *cli.Context) error { return runRehearse(ctx, e, c, o) }),
 	}
 }
 
-func rehearseFlags(def migrator.Config) []cli.Flag {
+// rehearseFlags are rehearse's own flags; it takes the engine's too.
+func rehearseFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "staging-check", Usage: "a query that returns true only on staging, e.g. \"SELECT current_database() LIKE '%staging%'\" (run read-only before anything is written)"},
 		&cli.BoolFlag{Name: "i-know-this-is-staging", Usage: "run without --staging-check"},
@@ -53,13 +54,6 @@ func rehearseFlags(def migrator.Config) []cli.Flag {
 		&cli.BoolFlag{Name: "keep", Usage: "stop after the cutover: no rollback, the columns stay bigint"},
 		&cli.StringFlag{Name: "production-dsn", Usage: "extrapolate to production from its catalog statistics (read-only session, no table is scanned)"},
 		&cli.Int64Flag{Name: "production-rows", Usage: "extrapolate to production from the target table's row count there"},
-		&cli.IntFlag{Name: "batch-size", Value: def.BatchSize, Usage: "rows per backfill and verification batch"},
-		&cli.Float64Flag{Name: "max-rate", Value: def.MaxRate, Usage: "at most this many rows per second (0: no limit, the default for a rehearsal)"},
-		&cli.DurationFlag{Name: "lock-timeout", Value: def.LockTimeout, Usage: "longest wait for a table lock; the statement is retried later"},
-		&cli.DurationFlag{Name: "scan-lock-timeout", Value: def.ScanLockTimeout, Usage: "longest lock wait of CREATE INDEX CONCURRENTLY and VALIDATE"},
-		&cli.DurationFlag{Name: "statement-timeout", Value: def.StatementTimeout, Usage: "bound on catalog-only statements"},
-		&cli.IntFlag{Name: "max-attempts", Value: def.SwapAttempts, Usage: "swap attempts before giving up"},
-		&cli.DurationFlag{Name: "progress-interval", Value: def.ProgressEvery, Usage: "without a terminal, log progress this often"},
 		&cli.Float64Flag{Name: "load-builtin", Usage: "meanwhile, touch random rows of the target table at this many statements/s (UPDATE t SET key = key WHERE key = $1)"},
 		&cli.StringFlag{Name: "load", Usage: "meanwhile, run this one SQL statement again and again at --load-rate"},
 		&cli.Float64Flag{Name: "load-rate", Value: 10, Usage: "statements per second of --load"},
@@ -85,16 +79,12 @@ func checkRehearseFlags(c *cli.Context) error {
 	return nil
 }
 
-func runRehearse(ctx context.Context, e *env, c *cli.Context) error {
+func runRehearse(ctx context.Context, e *env, c *cli.Context, o *engineOptions) error {
 	t, err := targetFrom(c)
 	if err != nil {
 		return err
 	}
-	cfg, err := configFrom(c)
-	if err != nil {
-		return err
-	}
-	r, closeAll, err := newRehearsal(ctx, e, c, t, cfg)
+	r, m, st, closeAll, err := newRehearsal(ctx, e, c, t, o)
 	if err != nil {
 		return err
 	}
@@ -102,6 +92,15 @@ func runRehearse(ctx context.Context, e *env, c *cli.Context) error {
 	if err := r.Check(ctx); err != nil {
 		return rehearseError(err)
 	}
+	// The walks are paced by the same controller as backfill's, built from
+	// the plan the rehearsal made and will record: pgwiden pause and
+	// throttle reach a rehearsal too.
+	gov, closeGov, err := newGovernor(ctx, e, o.throttle, st, t, r.Plan())
+	if err != nil {
+		return err
+	}
+	defer closeGov()
+	m.SetGovernor(gov)
 	out, closeOut, err := reportOutput(c, e.stdout)
 	if err != nil {
 		return err
@@ -127,31 +126,22 @@ func runRehearse(ctx context.Context, e *env, c *cli.Context) error {
 	return rehearseError(err)
 }
 
-// newRehearsal builds the engine as the phase commands do, with its log
-// going through the rehearsal's Capture, plus the production and load
+// newRehearsal builds the engine as the phase commands do (its governor
+// comes once the rehearsal has planned), plus the production and load
 // pools when asked. closeAll closes the pools it opened.
-func newRehearsal(ctx context.Context, e *env, c *cli.Context, t planner.Target, cfg migrator.Config) (*rehearsal.Rehearsal, func(), error) {
-	lvl, _ := zerolog.ParseLevel(c.String("log-level"))     // withEnv has checked it
-	out, err := logWriter(c.String("log-format"), e.stderr) // withEnv has checked the format
+func newRehearsal(ctx context.Context, e *env, c *cli.Context, t planner.Target, o *engineOptions) (*rehearsal.Rehearsal, *migrator.Migrator, *state.Store, func(), error) {
+	cfg := o.cfg
+	st, err := state.Open(ctx, e.pool, e.log)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	capture := rehearsal.NewCapture(out, lvl)
-	// The capture needs the migrator's info lines ("step done") whatever
-	// the level shown.
-	mlog := zerolog.New(capture).Level(min(lvl, zerolog.InfoLevel)).With().Timestamp().Logger()
-	st, err := state.Open(ctx, e.pool, mlog)
-	if err != nil {
-		return nil, nil, err
-	}
-	gov := &throttle.Fixed{BatchSize: cfg.BatchSize, MaxRate: cfg.MaxRate}
-	m := migrator.New(e.pool, st, gov, mlog.With().Str("component", "migrator").Logger(), cfg, migrator.Hooks{})
+	m := migrator.New(e.pool, st, nil, e.log.With().Str("component", "migrator").Logger(), cfg, migrator.Hooks{})
 	pr := newProgress(e.stderr, e.log, cfg.ProgressEvery)
-	m.OnProgress = pr.update
-	d := rehearsal.Deps{Pool: e.pool, Migrator: m, Store: st, Capture: capture, Log: e.log.With().Str("component", "rehearse").Logger()}
-	rc := rehearsal.Config{Target: t, DSN: c.String("dsn"), StagingCheck: c.String("staging-check"),
+	m.Subscribe(migrator.Events{OnProgress: pr.update})
+	d := rehearsal.Deps{Pool: e.pool, Migrator: m, Store: st, Log: e.log.With().Str("component", "rehearse").Logger()}
+	rc := rehearsal.Config{Target: t, DSN: e.global.dsn, StagingCheck: c.String("staging-check"),
 		AssumeStaging: c.Bool("i-know-this-is-staging"), Keep: c.Bool("keep"), ProductionRows: float64(c.Int64("production-rows")),
-		LoadBaseline: c.Duration("load-baseline"), Engine: cfg}
+		LoadBaseline: c.Duration("load-baseline"), Engine: cfg, Pacing: o.throttle.cfg}
 	if rate := c.Float64("load-builtin"); rate > 0 {
 		rc.Loads = append(rc.Loads, rehearsal.BuiltinLoad(rate))
 	}
@@ -165,25 +155,26 @@ func newRehearsal(ctx context.Context, e *env, c *cli.Context, t planner.Target,
 			p.Close()
 		}
 	}
-	timeout := c.Duration("connect-timeout")
-	if dsn := c.String("production-dsn"); dsn != "" {
+	timeout := e.global.connectTimeout
+	if prod := c.String("production-dsn"); prod != "" {
 		// Production is only read: every transaction of this session is
 		// read-only, and the rehearsal checks that it is.
-		d.Production, err = openPool(ctx, "--production-dsn", dsn, "pgwiden-rehearse", 1, timeout,
-			map[string]string{"default_transaction_read_only": "on", "statement_timeout": "30s", "lock_timeout": "2s"})
+		d.Production, err = dsn.Open(ctx, prod, dsn.Options{Flag: "--production-dsn", App: "pgwiden-rehearse", MaxConns: 1, ConnectTimeout: timeout,
+			Params: map[string]string{"default_transaction_read_only": "on", "statement_timeout": "30s", "lock_timeout": "2s"}})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		pools = append(pools, d.Production)
 	}
 	if len(rc.Loads) > 0 {
-		if d.LoadPool, err = openPool(ctx, "--dsn", c.String("dsn"), "pgwiden-rehearse-load", int32(4*len(rc.Loads)), timeout, nil); err != nil { //nolint:gosec // G115: a handful of --load flags, far below 2^31
+		d.LoadPool, err = dsn.Open(ctx, e.global.dsn, dsn.Options{Flag: "--dsn", App: "pgwiden-rehearse-load", MaxConns: int32(4 * len(rc.Loads)), ConnectTimeout: timeout}) //nolint:gosec // G115: a handful of --load flags, far below 2^31
+		if err != nil {
 			closeAll()
-			return nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		pools = append(pools, d.LoadPool)
 	}
-	return rehearsal.New(d, rc), closeAll, nil
+	return rehearsal.New(d, rc), m, st, closeAll, nil
 }
 
 // reportOutput opens --report, or returns stdout.

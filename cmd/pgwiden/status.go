@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/pgwiden/pgwiden/internal/format"
 	"github.com/pgwiden/pgwiden/migrator"
 	"github.com/pgwiden/pgwiden/planner"
 	"github.com/pgwiden/pgwiden/runway"
@@ -26,9 +27,20 @@ func statusCommand() *cli.Command {
 		Name:  "status",
 		Usage: "list the migrations in this database: phase, progress per table, who is running them (read-only)",
 		Description: "Newest first. Works, and creates nothing, in a database pgwiden has never changed (it prints\n" +
-			"\"no migrations\"). It never takes a migration's lock, so it can run while a phase does.",
+			"\"no migrations\"). It never takes a migration's lock, so it can run while a phase does.\n" +
+			"With --table and --column, shows the newest migration of that column in detail: its tables and\n" +
+			"every step of its plan, done or still to do.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print as JSON (stable format with format_version, snake_case keys)"},
+			&cli.StringFlag{Name: "schema", Value: "public", Usage: "with --table and --column: schema of the target table"},
+			&cli.StringFlag{Name: "table", Usage: "show the migration of this table's --column only, in detail"},
+			&cli.StringFlag{Name: "column", Usage: "show the migration of --table's column only, in detail"},
+		},
+		Before: func(c *cli.Context) error {
+			if (c.String("table") == "") != (c.String("column") == "") {
+				return usageError("status: give --table and --column together (or neither, to list every migration)")
+			}
+			return nil
 		},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError("status: %s (see pgwiden status --help)", err)
@@ -45,6 +57,9 @@ func runStatus(ctx context.Context, e *env, c *cli.Context) error {
 	all, err := migrator.ReadStatus(ctx, e.pool, st)
 	if err != nil {
 		return err
+	}
+	if c.String("table") != "" {
+		return runStatusOf(ctx, e, c, st, all)
 	}
 	runways, err := readRunways(ctx, e, all)
 	if err != nil {
@@ -91,6 +106,8 @@ type migrationJSON struct {
 	Runway *runway.Status `json:"runway"`
 	// Drift lists what changed in the migration's tables since prepare.
 	Drift []planner.DriftChange `json:"drift"`
+	// Steps is every step of the plan, with --table and --column only.
+	Steps []stepJSON `json:"steps,omitempty"`
 }
 
 type holder struct {
@@ -177,20 +194,25 @@ func writeStatus(w io.Writer, all []migrator.Status, runways map[int64]*runway.S
 		for _, l := range control {
 			fmt.Fprintln(w, l)
 		}
-		if len(s.Tasks) == 0 {
-			continue
-		}
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "TABLE\tSTEP\tROWS DONE\tESTIMATE\tDONE %\tROWS/S\tETA\tDONE")
-		for _, t := range s.Tasks {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%.0f\t%s\t%s\n", t.Table, stepKind(t.StepID), t.RowsDone,
-				estimate(t.RowsEstimate), percent(t.Percent), t.Rate, eta(t), yesNo(t.Done))
-		}
-		if err := tw.Flush(); err != nil {
+		if err := writeTasks(w, s.Tasks); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// writeTasks prints the progress of a migration's batched steps, if any.
+func writeTasks(w io.Writer, tasks []migrator.TaskStatus) error {
+	if len(tasks) == 0 {
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TABLE\tSTEP\tROWS DONE\tESTIMATE\tDONE %\tROWS/S\tETA\tDONE")
+	for _, t := range tasks {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Table, stepKind(t.StepID), format.Count(float64(t.RowsDone)),
+			estimate(t.RowsEstimate), percent(t.Percent), format.Count(t.Rate), eta(t), yesNo(t.Done))
+	}
+	return tw.Flush()
 }
 
 func describeHolder(h *migrator.Holder) string {
@@ -212,19 +234,13 @@ func describeHolder(h *migrator.Holder) string {
 }
 
 // stepKind is "copy" or "verify" from "backfill/copy/public.tags".
-func stepKind(id string) string {
-	parts := strings.SplitN(id, "/", 3)
-	if len(parts) < 2 {
-		return id
-	}
-	return parts[1]
-}
+func stepKind(id string) string { return planner.StepID(id).Kind() }
 
 func estimate(n int64) string {
 	if n < 0 {
 		return "?"
 	}
-	return fmt.Sprint(n)
+	return format.Count(float64(n))
 }
 
 func percent(p float64) string {
@@ -238,7 +254,7 @@ func eta(t migrator.TaskStatus) string {
 	if t.Done || t.ETA <= 0 {
 		return "-"
 	}
-	return t.ETA.Round(time.Second).String()
+	return format.Duration(t.ETA.Round(time.Second))
 }
 
 func yesNo(b bool) string {

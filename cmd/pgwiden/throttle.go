@@ -2,20 +2,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math"
 	"regexp"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v2"
 
+	"github.com/pgwiden/pgwiden/internal/dsn"
 	"github.com/pgwiden/pgwiden/migrator"
+	"github.com/pgwiden/pgwiden/planner"
 	"github.com/pgwiden/pgwiden/state"
 	"github.com/pgwiden/pgwiden/throttle"
 )
@@ -29,55 +26,8 @@ var (
 
 const throttleCategory = "throttle (README: Throttle)"
 
-// throttleFlags are the flags of the phases that walk tables in batches
-// (backfill, cutover): how a batch is sized and paced, and the signals
-// that hold the walk. Health signals are off unless their flag is set,
-// except lock waiters: a session queued behind pgwiden is always a reason
-// to yield. Defaults come from throttle.DefaultConfig.
-func throttleFlags(def migrator.Config) []cli.Flag {
-	tdef := throttle.DefaultConfig()
-	flags := []cli.Flag{
-		&cli.IntFlag{Name: "batch-size", Value: tdef.StartBatch, Usage: "rows in the first batch; later batches adapt to --batch-target"},
-		&cli.DurationFlag{Name: "batch-target", Value: tdef.TargetBatch, Usage: "aim for batches that take this long: sizes grow and shrink to stay near it"},
-		&cli.IntFlag{Name: "min-batch", Value: tdef.MinBatch, Usage: "never fewer rows per batch"},
-		&cli.IntFlag{Name: "max-batch", Value: tdef.MaxBatch, Usage: "never more rows per batch"},
-		&cli.Float64Flag{Name: "max-rate", Value: def.MaxRate, Usage: "at most this many rows per second (0: no limit; pgwiden throttle overrides it while running)"},
-		&cli.DurationFlag{Name: "signal-interval", Value: tdef.SignalEvery, Usage: "read the signals (and pgwiden pause/throttle) this often"},
-		&cli.BoolFlag{Name: "lock-waiters", Value: true, Usage: "hold while a session waits for a lock on a table being walked (--lock-waiters=false: off)"},
-		&cli.DurationFlag{Name: "max-replica-lag", Usage: "hold while a standby lags more than this: every one in the primary's pg_stat_replication, or only the --replica-dsn ones (0: off)"},
-		&cli.StringSliceFlag{Name: "replica-dsn", Usage: "NAME=DSN of a standby to measure on itself, instead of the primary's view; also holds while its replay is paused (repeatable; needs --max-replica-lag)"},
-		&cli.DurationFlag{Name: "max-xact-age", Usage: "hold while another session's transaction that holds back vacuum has been open longer than this (0: off)"},
-		&cli.IntFlag{Name: "max-active", Usage: "hold while more than this many sessions are active on the server (0: off)"},
-		&cli.StringFlag{Name: "max-wal-rate", Usage: "hold while the server writes WAL faster than this per second, e.g. 50MB (empty: off)"},
-		&cli.Float64Flag{Name: "max-dead-ratio", Usage: "hold while dead rows exceed this fraction of a walked table's rows, e.g. 0.2 (0: off)"},
-		&cli.StringFlag{Name: "throttle-query", Usage: "hold while this query returns true (one boolean column and row; NULL is false), e.g. 'SELECT now()::time BETWEEN ''09:00'' AND ''18:00'''"},
-		&cli.StringFlag{Name: "pause-file", Usage: "hold while this file exists"},
-	}
-	for _, f := range flags {
-		setCategory(f, throttleCategory)
-	}
-	return flags
-}
-
-func setCategory(f cli.Flag, cat string) {
-	switch f := f.(type) {
-	case *cli.IntFlag:
-		f.Category = cat
-	case *cli.DurationFlag:
-		f.Category = cat
-	case *cli.Float64Flag:
-		f.Category = cat
-	case *cli.BoolFlag:
-		f.Category = cat
-	case *cli.StringFlag:
-		f.Category = cat
-	case *cli.StringSliceFlag:
-		f.Category = cat
-	}
-}
-
-// throttleSettings is what the throttle flags say, checked before
-// connecting so that a typo fails fast with exit 2.
+// throttleSettings is what the throttle flags say (engineOptions), checked
+// before connecting so that a typo fails fast with exit 2.
 type throttleSettings struct {
 	cfg         throttle.Config
 	lockWaiters bool
@@ -97,63 +47,6 @@ type replica struct {
 	cfg  *pgxpool.Config
 }
 
-// throttleSettingsFrom reads the throttle flags; a command without them
-// gets the defaults (an adaptive batch and the lock-waiter signal).
-func throttleSettingsFrom(c *cli.Context) (throttleSettings, error) {
-	s := throttleSettings{cfg: throttle.DefaultConfig(), lockWaiters: true}
-	if c.IsSet("batch-size") {
-		// A first batch outside the default bounds moves the bound the
-		// operator did not set: --batch-size 50 asks for small batches.
-		s.cfg.StartBatch = c.Int("batch-size")
-		s.cfg.MinBatch = min(s.cfg.MinBatch, max(s.cfg.StartBatch, 1))
-		s.cfg.MaxBatch = max(s.cfg.MaxBatch, s.cfg.StartBatch)
-	}
-	if c.IsSet("batch-target") {
-		s.cfg.TargetBatch = c.Duration("batch-target")
-	}
-	if c.IsSet("min-batch") {
-		s.cfg.MinBatch = c.Int("min-batch")
-	}
-	if c.IsSet("max-batch") {
-		s.cfg.MaxBatch = c.Int("max-batch")
-	}
-	if c.IsSet("max-rate") {
-		s.cfg.MaxRate = c.Float64("max-rate")
-	}
-	if c.IsSet("signal-interval") {
-		s.cfg.SignalEvery = c.Duration("signal-interval")
-		// A hold is re-checked as often as signals are read, so that a
-		// short --signal-interval also releases a hold quickly.
-		if s.cfg.SignalEvery > 0 {
-			s.cfg.HoldPoll = min(s.cfg.HoldPoll, s.cfg.SignalEvery)
-		}
-	}
-	if c.IsSet("lock-waiters") {
-		s.lockWaiters = c.Bool("lock-waiters")
-	}
-	s.replicaLag, s.xactAge, s.maxActive = c.Duration("max-replica-lag"), c.Duration("max-xact-age"), c.Int("max-active")
-	s.deadRatio, s.query, s.pauseFile = c.Float64("max-dead-ratio"), strings.TrimSpace(c.String("throttle-query")), c.String("pause-file")
-	if err := s.cfg.Validate(); err != nil {
-		return s, usageError("%s (see --batch-size, --min-batch, --max-batch, --batch-target, --max-rate, --signal-interval)", err)
-	}
-	var err error
-	if s.walRate, err = parseBytes(c.String("max-wal-rate")); err != nil {
-		return s, usageError("--max-wal-rate %q: %s (use bytes per second, e.g. 50MB or 1.5GB)", c.String("max-wal-rate"), err)
-	}
-	if s.replicas, err = parseReplicas(c.StringSlice("replica-dsn")); err != nil {
-		return s, err
-	}
-	switch {
-	case s.replicaLag < 0 || s.xactAge < 0 || s.maxActive < 0 || s.deadRatio < 0:
-		return s, usageError("--max-replica-lag, --max-xact-age, --max-active and --max-dead-ratio must be 0 (off) or positive")
-	case len(s.replicas) > 0 && s.replicaLag == 0:
-		return s, usageError("--replica-dsn needs --max-replica-lag: the lag to hold at")
-	case s.deadRatio > 1:
-		return s, usageError("--max-dead-ratio is a fraction of the table's rows, between 0 and 1")
-	}
-	return s, nil
-}
-
 // replicaName is what a --replica-dsn may be called: it shows in reasons.
 var replicaName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
@@ -161,65 +54,35 @@ func parseReplicas(specs []string) ([]replica, error) {
 	var out []replica
 	seen := map[string]bool{}
 	for _, spec := range specs {
-		name, dsn, ok := strings.Cut(spec, "=")
-		if !ok || !replicaName.MatchString(name) || dsn == "" {
-			return nil, usageError("--replica-dsn %q: use NAME=DSN, e.g. replica-1=postgres://monitor@10.0.0.2/app", redact(spec))
+		name, s, ok := strings.Cut(spec, "=")
+		if !ok || !replicaName.MatchString(name) || s == "" {
+			return nil, usageError("--replica-dsn %q: use NAME=DSN, e.g. replica-1=postgres://monitor@10.0.0.2/app", dsn.Redact(spec))
 		}
 		if seen[name] {
 			return nil, usageError("--replica-dsn: the name %s is given twice", name)
 		}
 		seen[name] = true
-		cfg, err := pgxpool.ParseConfig(dsn)
+		cfg, err := dsn.Parse("--replica-dsn "+name, s)
 		if err != nil {
-			return nil, usageError("--replica-dsn %s: %s", name, redact(err.Error()))
+			return nil, err
 		}
 		out = append(out, replica{name: name, cfg: cfg})
 	}
 	return out, nil
 }
 
-// byteUnits are the suffixes --max-wal-rate takes, PostgreSQL style
-// (1024-based, as in its memory settings).
-var byteUnits = []struct {
-	suffix string
-	mult   float64
-}{{"TB", 1 << 40}, {"GB", 1 << 30}, {"MB", 1 << 20}, {"kB", 1 << 10}, {"KB", 1 << 10}, {"B", 1}}
-
-// parseBytes reads "50MB", "1.5GB", "65536" or "" (0, off).
-func parseBytes(s string) (float64, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, nil
-	}
-	mult := 1.0
-	for _, u := range byteUnits {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseFloat(s, 64)
-	if err != nil || n < 0 || math.IsInf(n, 0) || math.IsNaN(n) {
-		return 0, errors.New("not a size")
-	}
-	return n * mult, nil
-}
-
-// newGovernor builds the throttle controller of one phase from its flags,
-// with the signals they turn on. job is the target's active migration (nil
-// before prepare): its walked tables are what the table signals watch, and
-// its row in pgwiden.migrations carries pgwiden pause and throttle. The
-// returned close releases the standbys' connections.
-func newGovernor(ctx context.Context, e *env, c *cli.Context, st *state.Store, job *state.Job) (*throttle.Controller, func(), error) {
-	s, err := throttleSettingsFrom(c)
-	if err != nil {
-		return nil, nil, err
-	}
+// newGovernor builds the throttle controller of one phase from its flags (s),
+// with the signals they turn on. plan is the target's migration's plan (nil
+// before prepare): its walked tables are what the table signals watch. The
+// operator signal (migrator.Operator) carries pgwiden pause and throttle
+// from the target's row in pgwiden.migrations. The returned close releases
+// the standbys' connections.
+func newGovernor(ctx context.Context, e *env, s throttleSettings, st *state.Store, t planner.Target, plan *planner.Plan) (*throttle.Controller, func(), error) {
 	var tables []string
-	if job != nil {
-		tables = migrator.WalkedTables(job.Plan)
+	if plan != nil {
+		tables = migrator.WalkedTables(plan)
 	}
-	signals, pools, err := s.signals(ctx, e, tables, c.Duration("connect-timeout"))
+	signals, pools, err := s.signals(ctx, e, tables, e.global.connectTimeout)
 	closeAll := func() {
 		for _, p := range pools {
 			p.Close()
@@ -229,15 +92,10 @@ func newGovernor(ctx context.Context, e *env, c *cli.Context, st *state.Store, j
 		closeAll()
 		return nil, nil, err
 	}
-	var op *operator
-	if job != nil {
-		op = &operator{st: st, id: job.ID, flagRate: s.cfg.MaxRate, applied: s.cfg.MaxRate, log: e.log.With().Str("component", "throttle").Logger()}
-		signals = append(signals, throttle.Func("operator", op.read))
-	}
-	ctrl := throttle.NewController(s.cfg, signals, throttle.RealClock, e.log.With().Str("component", "throttle").Logger())
-	if op != nil {
-		op.setCtrl(ctrl)
-	}
+	log := e.log.With().Str("component", "throttle").Logger()
+	op := migrator.NewOperator(st, t, s.cfg.MaxRate, log)
+	ctrl := throttle.NewController(s.cfg, append(signals, op), throttle.RealClock, log)
+	op.Attach(ctrl)
 	return ctrl, closeAll, nil
 }
 
@@ -276,84 +134,14 @@ func (s throttleSettings) signals(ctx context.Context, e *env, tables []string, 
 	}
 	var pools []*pgxpool.Pool
 	for _, r := range s.replicas {
-		r.cfg.MaxConns = 1
-		r.cfg.ConnConfig.RuntimeParams["application_name"] = "pgwiden"
-		if t := r.cfg.ConnConfig.ConnectTimeout; t == 0 || t > connectTimeout {
-			r.cfg.ConnConfig.ConnectTimeout = connectTimeout
-		}
-		pool, err := pgxpool.NewWithConfig(ctx, r.cfg)
-		if err == nil {
-			if err = pool.Ping(ctx); err != nil {
-				pool.Close()
-			}
-		}
+		pool, err := dsn.OpenConfig(ctx, r.cfg, dsn.Options{Flag: "--replica-dsn " + r.name, App: "pgwiden", MaxConns: 1, ConnectTimeout: connectTimeout})
 		if err != nil {
-			return nil, pools, fmt.Errorf("connect to replica %s (%s): %s (check --replica-dsn)", r.name, describe(r.cfg), redact(err.Error()))
+			return nil, pools, err
 		}
 		pools = append(pools, pool)
 		out = append(out, throttle.StandbyLag(r.name, pool, s.replicaLag))
 	}
 	return out, pools, nil
-}
-
-// operator is the signal that carries pgwiden pause, resume and throttle
-// to a running walk: at each signal interval it reads the job's paused
-// and max_rate, holds while paused, and gives the controller max_rate, or
-// --max-rate again once max_rate is cleared.
-type operator struct {
-	st       *state.Store
-	id       int64
-	flagRate float64
-	log      zerolog.Logger
-
-	// mu guards the fields below: the controller is set after it is built
-	// (it needs this signal first), and reads may come from its goroutines.
-	mu      sync.Mutex
-	ctrl    *throttle.Controller
-	applied float64 // the rate last given to the controller
-}
-
-func (o *operator) setCtrl(c *throttle.Controller) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.ctrl = c
-}
-
-// pausedReason is what progress and status show while paused.
-const pausedReason = "pgwiden pause (pgwiden resume continues)"
-
-func (o *operator) read(ctx context.Context) (throttle.Reading, error) {
-	c, err := o.st.Control(ctx, o.id)
-	if err != nil {
-		return throttle.Reading{}, err
-	}
-	rate := o.flagRate
-	if c.MaxRate > 0 {
-		rate = float64(c.MaxRate)
-	}
-	o.apply(rate, c.MaxRate > 0)
-	r := throttle.Reading{Signal: "operator", Hold: c.Paused}
-	if c.Paused {
-		r.Value, r.Limit, r.Reason = 1, 0, pausedReason
-	}
-	return r, nil
-}
-
-// apply gives the controller a new maximum rate, once per change (the
-// controller logs the change; this says where it came from).
-func (o *operator) apply(rate float64, byOperator bool) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.ctrl == nil || rate == o.applied {
-		return
-	}
-	o.applied = rate
-	from := "--max-rate"
-	if byOperator {
-		from = "pgwiden throttle"
-	}
-	o.log.Debug().Float64("max_rate", rate).Str("from", from).Msg("apply the operator's max rate")
-	o.ctrl.SetMaxRate(rate)
 }
 
 // controlCommands are pause, resume and throttle: they steer a running

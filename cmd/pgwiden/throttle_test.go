@@ -5,20 +5,6 @@ import (
 	"testing"
 )
 
-// TestParseBytes: --max-wal-rate takes PostgreSQL's 1024-based units.
-func TestParseBytes(t *testing.T) {
-	for in, want := range map[string]float64{"": 0, "65536": 65536, "50MB": 50 << 20, "1.5GB": 1.5 * (1 << 30), "512kB": 512 << 10, " 2 TB ": 2 << 40, "10B": 10} {
-		if got, err := parseBytes(in); err != nil || got != want {
-			t.Errorf("parseBytes(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"fast", "-1MB", "MB", "Inf", "NaN", "5 MiB"} {
-		if got, err := parseBytes(in); err == nil {
-			t.Errorf("parseBytes(%q) = %v, want an error", in, got)
-		}
-	}
-}
-
 // TestParseReplicas: NAME=DSN, names fit in reasons, passwords never
 // reach the error.
 func TestParseReplicas(t *testing.T) {

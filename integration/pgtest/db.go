@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/pgwiden/pgwiden/internal/pgserver"
+	"github.com/pgwiden/pgwiden/internal/dsn"
 )
 
 // defaultTimeout bounds every test's context; the style guide wants no SQL
@@ -47,7 +47,7 @@ func NewDB(t testing.TB) *DB {
 	t.Cleanup(func() { srv.dropDB(t, db.Name) })
 
 	var err error
-	if db.DSN, err = pgserver.WithDatabase(srv.AdminDSN(), db.Name); err != nil {
+	if db.DSN, err = dsn.WithDatabase(srv.AdminDSN(), db.Name); err != nil {
 		t.Fatalf("DSN for database %s: %v", db.Name, err)
 	}
 	cfg, err := pgxpool.ParseConfig(db.DSN)
@@ -124,7 +124,7 @@ func (db *DB) exec(sql string) error {
 // local cluster and the container trust every connection, so privilege
 // tests can connect as the roles they create.
 func (db *DB) DSNAs(role string) string {
-	dsn, err := pgserver.WithUser(db.DSN, role)
+	dsn, err := dsn.WithUser(db.DSN, role)
 	if err != nil {
 		// db.DSN was parsed when NewDB made it, so this cannot happen.
 		panic(fmt.Sprintf("pgtest: DSN for role %s: %v", role, err))

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/pgwiden/pgwiden/internal/dsn"
 	"github.com/pgwiden/pgwiden/internal/pgserver"
 )
 
@@ -95,7 +96,7 @@ func (s *server) prepare() error {
 	cfg.ConnConfig.RuntimeParams["application_name"] = "pgwiden-test"
 	s.admin, err = pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("connect to %s: %w", pgserver.DescribeDSN(s.AdminDSN()), err)
+		return fmt.Errorf("connect to %s: %w", dsn.Describe(s.AdminDSN()), err)
 	}
 	return s.createTemplate(ctx)
 }

@@ -102,6 +102,22 @@ func (e *GaveUpError) Unwrap() error { return e.Err }
 // *GaveUpError; when ctx ends it returns promptly with an error that is
 // both ctx.Err() and the last attempt's error (errors.Is finds either).
 func Do(ctx context.Context, p Policy, log zerolog.Logger, what string, op func(ctx context.Context, attempt int) error) error {
+	return DoNotify(ctx, p, log, what, op, nil)
+}
+
+// Retry is an attempt of Do that failed and will be tried again after
+// Wait, as DoNotify reports it; What is Do's what.
+type Retry struct {
+	What     string
+	Attempt  int
+	Wait     time.Duration
+	SQLState string
+	Err      error
+}
+
+// DoNotify is Do that also calls onRetry (when not nil) for each retry,
+// after logging it.
+func DoNotify(ctx context.Context, p Policy, log zerolog.Logger, what string, op func(ctx context.Context, attempt int) error, onRetry func(Retry)) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: not started: %w", what, err)
 	}
@@ -124,6 +140,9 @@ func Do(ctx context.Context, p Policy, log zerolog.Logger, what string, op func(
 	}, p.backOff(ctx), func(err error, wait time.Duration) {
 		log.Warn().Str("what", what).Int("attempt", attempt).Dur("wait", wait).
 			Str("sqlstate", Code(err)).Err(err).Msg("retry")
+		if onRetry != nil {
+			onRetry(Retry{What: what, Attempt: attempt, Wait: wait, SQLState: Code(err), Err: err})
+		}
 	})
 	switch {
 	case err == nil:

@@ -8,6 +8,8 @@ import (
 
 	"github.com/testcontainers/testcontainers-go"
 	tcpostgres "github.com/testcontainers/testcontainers-go/modules/postgres"
+
+	pgdsn "github.com/pgwiden/pgwiden/internal/dsn"
 )
 
 // containerImage is the server the container fallback runs.
@@ -64,5 +66,5 @@ func startContainer(ctx context.Context, settings []string) (*Server, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("connection string of %s container: %w", containerImage, err), stop())
 	}
-	return &Server{kind: KindContainer, adminDSN: dsn, where: DescribeDSN(dsn), stopFn: stop}, nil
+	return &Server{kind: KindContainer, adminDSN: dsn, where: pgdsn.Describe(dsn), stopFn: stop}, nil
 }

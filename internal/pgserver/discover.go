@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	pgdsn "github.com/pgwiden/pgwiden/internal/dsn"
 )
 
 // Environment variables that choose the server. They keep their TEST names
@@ -92,19 +94,19 @@ func resolve(ctx context.Context, src sources, settings []string) (*Server, erro
 func dsnServer(ctx context.Context, dsn string) (*Server, error) {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
-		return nil, fmt.Errorf("%s=%s: %w", envDSN, DescribeDSN(dsn), err)
+		return nil, fmt.Errorf("%s=%s: %w", envDSN, pgdsn.Describe(dsn), err)
 	}
 	defer conn.Close(context.Background())
 	var ok bool
 	err = conn.QueryRow(ctx, "SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user").Scan(&ok)
 	if err != nil {
-		return nil, fmt.Errorf("%s=%s: read role attributes: %w", envDSN, DescribeDSN(dsn), err)
+		return nil, fmt.Errorf("%s=%s: read role attributes: %w", envDSN, pgdsn.Describe(dsn), err)
 	}
 	if !ok {
 		return nil, fmt.Errorf("%s=%s: role %q is neither superuser nor CREATEDB; run ALTER ROLE %s CREATEDB",
-			envDSN, DescribeDSN(dsn), conn.Config().User, pgx.Identifier{conn.Config().User}.Sanitize())
+			envDSN, pgdsn.Describe(dsn), conn.Config().User, pgx.Identifier{conn.Config().User}.Sanitize())
 	}
-	return &Server{kind: KindDSN, adminDSN: dsn, where: DescribeDSN(dsn)}, nil
+	return &Server{kind: KindDSN, adminDSN: dsn, where: pgdsn.Describe(dsn)}, nil
 }
 
 // findBinDir returns the first directory holding initdb and postgres: env

@@ -22,8 +22,9 @@
 // an error at once: falling through would hide the mistake. When nothing
 // works the error lists every cause; HowToProvide tells the reader the fix.
 //
-// Import rules: pgserver imports pgx and testcontainers-go, never pgwiden's
-// own packages, and never the testing package (cmd/pgwiden-demo is not a
+// Import rules: pgserver imports pgx and testcontainers-go, and of pgwiden's
+// own packages only internal/dsn (a leaf: pgx only), never the testing
+// package (cmd/pgwiden-demo is not a
 // test). Only integration/pgtest and cmd/pgwiden-demo import it: the pgwiden
 // binary itself never starts servers.
 package pgserver

@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/pgwiden/pgwiden/internal/dsn"
 )
 
 // Kind says where a Server came from.
@@ -78,13 +80,13 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 func (s *Server) readVersion(ctx context.Context) error {
 	conn, err := pgx.Connect(ctx, s.adminDSN)
 	if err != nil {
-		return fmt.Errorf("connect to %s server %s: %w", s.kind, DescribeDSN(s.adminDSN), err)
+		return fmt.Errorf("connect to %s server %s: %w", s.kind, dsn.Describe(s.adminDSN), err)
 	}
 	defer conn.Close(context.Background())
 	err = conn.QueryRow(ctx, "SELECT current_setting('server_version_num')::int, current_setting('server_version')").
 		Scan(&s.version, &s.release)
 	if err != nil {
-		return fmt.Errorf("read server version of %s: %w", DescribeDSN(s.adminDSN), err)
+		return fmt.Errorf("read server version of %s: %w", dsn.Describe(s.adminDSN), err)
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/pgwiden/pgwiden/internal/dsn"
 )
 
 func TestStartRefusesBadSettings(t *testing.T) {
@@ -39,7 +41,7 @@ func TestStartStop(t *testing.T) {
 	}
 	conn, err := pgx.Connect(ctx, srv.AdminDSN())
 	if err != nil {
-		t.Fatalf("connect to %s: %v", DescribeDSN(srv.AdminDSN()), err)
+		t.Fatalf("connect to %s: %v", dsn.Describe(srv.AdminDSN()), err)
 	}
 	var workMem string
 	err = conn.QueryRow(ctx, "SHOW work_mem").Scan(&workMem)

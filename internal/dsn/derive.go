@@ -1,28 +1,10 @@
-package pgserver
+package dsn
 
 import (
 	"fmt"
 	"net/url"
 	"strings"
-
-	"github.com/jackc/pgx/v5/pgconn"
 )
-
-// DescribeDSN names a server for messages from user, host, port and
-// database only, as pgconn's ConnectError does, so a password in
-// PGWIDEN_TEST_DSN never reaches a log.
-func DescribeDSN(dsn string) string {
-	cfg, err := pgconn.ParseConfig(dsn)
-	if err != nil {
-		return "(unparsable DSN)"
-	}
-	return fmt.Sprintf("%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
-}
-
-// isURL tells the two libpq DSN syntaxes apart: URL or keyword=value.
-func isURL(dsn string) bool {
-	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
-}
 
 // WithDatabase returns dsn pointing at database name, keeping every other
 // setting (host, TLS, password) of the admin DSN.
@@ -34,7 +16,7 @@ func WithDatabase(dsn, name string) (string, error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
 		// url.Error quotes the whole string, password included.
-		return "", fmt.Errorf("parse DSN %s as a URL", DescribeDSN(dsn))
+		return "", fmt.Errorf("parse DSN %s as a URL", Describe(dsn))
 	}
 	u.Path, u.RawPath = "/"+name, ""
 	q := u.Query()
@@ -54,7 +36,7 @@ func WithUser(dsn, role string) (string, error) {
 	}
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return "", fmt.Errorf("parse DSN %s as a URL", DescribeDSN(dsn))
+		return "", fmt.Errorf("parse DSN %s as a URL", Describe(dsn))
 	}
 	u.User = url.User(role)
 	q := u.Query()

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/urfave/cli/v2"
+)
+
+// runEngineFlags parses args as a command taking every engine flag and
+// returns the options check left, or its error.
+func runEngineFlags(t *testing.T, args ...string) (*engineOptions, error) {
+	t.Helper()
+	o := newEngineOptions()
+	cmd := &cli.Command{Name: "x", Flags: o.flags(append(append(timeoutFlags, walkFlags...), "max-attempts", "vacuum-every")...),
+		Action: func(c *cli.Context) error { return o.check(c) }}
+	app := &cli.App{Commands: []*cli.Command{cmd}, ExitErrHandler: func(*cli.Context, error) {}}
+	err := app.Run(append([]string{"pgwiden", "x"}, args...))
+	return o, err
+}
+
+// TestEngineFlags: each engine flag lands in the one configuration it is
+// bound to, defaults included, and check derives the rest.
+func TestEngineFlags(t *testing.T) {
+	o, err := runEngineFlags(t)
+	if err != nil || o.cfg.LockTimeout != 2*time.Second || o.throttle.cfg.StartBatch != 1000 || !o.throttle.lockWaiters {
+		t.Fatalf("defaults: %+v, %v", o, err)
+	}
+	o, err = runEngineFlags(t, "--lock-timeout", "3s", "--batch-size", "50", "--signal-interval", "200ms", "--max-wal-rate", "50MB",
+		"--max-attempts", "7", "--lock-waiters=false", "--throttle-query", " SELECT true ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := o.throttle.cfg
+	switch {
+	case o.cfg.LockTimeout != 3*time.Second || o.cfg.SwapAttempts != 7:
+		t.Errorf("migrator config %+v", o.cfg)
+	case tc.StartBatch != 50 || tc.MinBatch != 50 || tc.MaxBatch != 50000:
+		t.Errorf("--batch-size 50: batches %d in [%d, %d], want 50 in [50, 50000]", tc.StartBatch, tc.MinBatch, tc.MaxBatch)
+	case tc.SignalEvery != 200*time.Millisecond || tc.HoldPoll != 200*time.Millisecond:
+		t.Errorf("--signal-interval 200ms: every %v, hold poll %v", tc.SignalEvery, tc.HoldPoll)
+	case o.throttle.walRate != 50<<20 || o.throttle.lockWaiters || o.throttle.query != "SELECT true":
+		t.Errorf("signals %+v", o.throttle)
+	}
+	for _, bad := range [][]string{{"--max-rate", "-1"}, {"--lock-timeout", "0s"}, {"--max-wal-rate", "fast"}, {"--replica-dsn", "r=postgres://h/db"}} {
+		_, err := runEngineFlags(t, bad...)
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.code != exitUsage {
+			t.Errorf("%v: %v, want a usage error", bad, err)
+		}
+	}
+}
