@@ -68,6 +68,9 @@ func comparePlan(t *testing.T, golden string, snap *catalog.Snapshot, target pla
 			if err := json.Unmarshal(f.Data, &want); err != nil {
 				t.Fatal(err)
 			}
+			if w := versionPlan(t, ar, snap, target); w != nil {
+				want = *w
+			}
 			gotJSON, _ := json.Marshal(got)
 			var norm planner.Plan
 			_ = json.Unmarshal(gotJSON, &norm) // compare in the JSON types

@@ -120,6 +120,8 @@ func (b *builder) check() {
 			b.finds.checkColumn(w.t, m.col)
 		}
 	}
+	b.checkLeafTriggers()
+	b.checkLeafNotNullNames()
 	b.views = b.finds.checkViews(b.snap, b.in, b.snap.Superuser)
 	b.finds.checkWiderRefs(b.snap, tables)
 	// No catalog shows which sessions hold prepared statements, and the

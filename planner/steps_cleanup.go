@@ -13,9 +13,11 @@ import (
 func (b *builder) cleanupSteps() {
 	for _, w := range b.work {
 		t := w.t.Name
-		b.add(Step{ID: "cleanup/drop-trigger/" + t.String(), Phase: Cleanup, Table: t,
-			SQL:  "DROP TRIGGER IF EXISTS " + catalog.Ident(SyncTrigger) + " ON " + t.Quoted(),
-			Lock: AccessExclusive, InTx: true, Note: "catalog change only"})
+		for _, on := range b.syncTriggerTables(w) {
+			b.add(Step{ID: "cleanup/drop-trigger/" + on.String(), Phase: Cleanup, Table: on,
+				SQL:  "DROP TRIGGER IF EXISTS " + catalog.Ident(SyncTrigger) + " ON " + on.Quoted(),
+				Lock: AccessExclusive, InTx: true, Note: "catalog change only"})
+		}
 		b.add(Step{ID: "cleanup/drop-function/" + t.String(), Phase: Cleanup, Table: t,
 			SQL: "DROP FUNCTION IF EXISTS " + syncFunction(t).Quoted() + "()", Lock: NoLock, InTx: true})
 		if w.t.Kind != "partitioned" {

@@ -45,7 +45,7 @@ func (b *builder) addShadow(w *tableWork) {
 	for _, m := range w.cols {
 		add := "ADD COLUMN " + catalog.Ident(shadowName(m.col.Name)) + " bigint"
 		if m.col.NotNull {
-			add += " NOT NULL DEFAULT 0"
+			add += shadowNotNull(m.col) + " DEFAULT 0"
 		}
 		adds = append(adds, add)
 	}
@@ -66,11 +66,13 @@ func (b *builder) addSync(w *tableWork) {
 	}
 	b.add(Step{ID: "prepare/sync-function/" + t.String(), Phase: Prepare, Table: t,
 		SQL: syncFunctionSQL(fn, body.String()), Lock: NoLock, InTx: true})
-	b.add(Step{ID: "prepare/sync-trigger/" + t.String(), Phase: Prepare, Table: t,
-		SQL: fmt.Sprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s()",
-			catalog.Ident(SyncTrigger), t.Quoted(), fn.Quoted()),
-		Lock: ShareRowExclusive, InTx: true, Probe: probeTrigger, ProbeArgs: []any{t.Quoted(), SyncTrigger},
-		Note: "from now on every written row carries its bigint copy"})
+	for _, on := range b.syncTriggerTables(w) {
+		b.add(Step{ID: "prepare/sync-trigger/" + on.String(), Phase: Prepare, Table: on,
+			SQL: fmt.Sprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s()",
+				catalog.Ident(SyncTrigger), on.Quoted(), fn.Quoted()),
+			Lock: ShareRowExclusive, InTx: true, Probe: probeTrigger, ProbeArgs: []any{on.Quoted(), SyncTrigger},
+			Note: "from now on every written row carries its bigint copy"})
+	}
 }
 
 func syncFunctionSQL(fn catalog.QName, body string) string {

@@ -5,6 +5,10 @@
 -- deptype 'i'; a serial or DEFAULT nextval('s'::regclass) column has a
 -- pg_attrdef that depends on the sequence. Identity is preferred.
 --
+-- not_null_name: the NOT NULL constraint's name on servers that record NOT
+-- NULL in pg_constraint (contype 'n', PostgreSQL 18+); NULL before 18,
+-- where no row has that contype.
+--
 -- generated_deps: generated columns whose expression reads this column.
 -- PostgreSQL records that as a dependency of the generated column itself
 -- (pg_class, table, attnum) on the column; the pg_attrdef form is matched too
@@ -14,6 +18,11 @@ SELECT a.attrelid                                        AS oid,
        a.attname::text                                   AS name,
        format_type(a.atttypid, a.atttypmod)              AS type,
        a.attnotnull                                      AS not_null,
+       (SELECT nn.conname::text
+        FROM pg_constraint nn
+        WHERE nn.conrelid = a.attrelid
+          AND nn.contype = 'n'
+          AND nn.conkey[1] = a.attnum)                   AS not_null_name,
        CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END AS default_expr,
        a.attidentity::text                               AS identity,
        CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END AS generated,
