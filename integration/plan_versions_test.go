@@ -2,6 +2,9 @@ package integration
 
 import (
 	"encoding/json"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/tools/txtar"
@@ -65,4 +68,29 @@ func versionPlan(t *testing.T, ar *txtar.Archive, live *catalog.Snapshot, target
 	var norm planner.Plan
 	_ = json.Unmarshal(b, &norm) // compare in the JSON types, as the golden
 	return &norm
+}
+
+// scenarioMajor reads the major version a scenario's golden catalog is
+// read from: the "-- catalog from: PostgreSQL N" line of its header, 15
+// when there is none. -update-fixtures rewrites a catalog.json only on a
+// server of that version, so each golden keeps the catalog it is about.
+func scenarioMajor(t *testing.T, path string) int {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(line, "--") {
+			break
+		}
+		if v, ok := strings.CutPrefix(line, "-- catalog from: PostgreSQL "); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				t.Fatalf("%s: %q: want -- catalog from: PostgreSQL <major>", path, line)
+			}
+			return n
+		}
+	}
+	return 15
 }
