@@ -5,8 +5,8 @@
 #
 # Environment:
 #   PG_MAJORS    the majors to run (default "12 13 14 15 16 17 18")
-#   MATRIX_JOBS  versions run at a time (default 1: on 2 cores, measured
-#                faster than 2 at a time; docs/versions.md)
+#   MATRIX_JOBS  versions run at a time (default 2: on 2 cores, measured
+#                faster than one at a time; docs/versions.md)
 #   MATRIX_RACE  "-race" to build the tests with the race detector (make
 #                test already runs the default version with it)
 #   MATRIX_LOGS  where each version's go test output goes
@@ -14,7 +14,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 majors=${PG_MAJORS:-12 13 14 15 16 17 18}
-jobs=${MATRIX_JOBS:-1}
+jobs=${MATRIX_JOBS:-2}
 race=${MATRIX_RACE:-}
 logs=${MATRIX_LOGS:-${TMPDIR:-/tmp}/pgwiden-matrix}
 go=${GO:-go}
