@@ -9,14 +9,17 @@
 #                faster than one at a time; docs/versions.md)
 #   MATRIX_RACE  "-race" to build the tests with the race detector (make
 #                test already runs the default version with it)
-#   MATRIX_LOGS  where each version's go test output goes
+#   MATRIX_LOGS  where each version's go test output goes (default: a new
+#                directory under $TMPDIR, named in the summary)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 majors=${PG_MAJORS:-12 13 14 15 16 17 18}
 jobs=${MATRIX_JOBS:-2}
 race=${MATRIX_RACE:-}
-logs=${MATRIX_LOGS:-${TMPDIR:-/tmp}/pgwiden-matrix}
+# A fresh directory per run by default: two runs (two worktrees, two CI
+# jobs) must not write each other's logs.
+logs=${MATRIX_LOGS:-$(mktemp -d "${TMPDIR:-/tmp}/pgwiden-matrix-XXXXXX")}
 go=${GO:-go}
 mkdir -p "$logs"
 
@@ -59,7 +62,7 @@ for m in $majors; do
 		failed="$failed $m"
 	fi
 done
-echo "test-matrix: $(($(date +%s) - start))s for PostgreSQL $majors, $jobs at a time${race:+, $race}"
+echo "test-matrix: $(($(date +%s) - start))s for PostgreSQL $majors, $jobs at a time${race:+, $race} (logs: $logs)"
 if [ -n "$failed" ]; then
 	echo "test-matrix: failed on PostgreSQL$failed" >&2
 	exit 1
