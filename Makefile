@@ -6,7 +6,7 @@ GO ?= go
 GO_FILES = $(shell find . -name '*.go' -not -path './.git/*' -not -path '*/testdata/*' -not -path './vendor/*')
 
 .DEFAULT_GOAL := build
-.PHONY: build test pg-bin bench demo docs-samples docs-graph lint golangci-lint tidy-check vet fmt-check fmt
+.PHONY: build test test-matrix pg-bin bench demo docs-samples docs-graph lint golangci-lint tidy-check vet fmt-check fmt
 
 # golangci-lint is pinned and installed once into a cache outside the
 # repository (per version, so a bump installs the new one beside it).
@@ -19,12 +19,30 @@ build:
 
 # The integration tests need a PostgreSQL server (integration/pgtest);
 # pg-bin installs the distribution's binaries when none are found.
-test: pg-bin lint
-	$(GO) test -race -count=1 -timeout 15m ./...
+# `make test PG=13` runs them against PostgreSQL 13 instead, fetched once
+# by scripts/pg-version.sh (12 to 18; docs/versions.md).
+PG ?=
 
+test: pg-bin lint
+	$(PG_ENV) $(GO) test -race -count=1 -timeout 15m ./...
+
+ifeq ($(PG),)
+PG_ENV =
 pg-bin:
 	@bash scripts/ensure-postgres.sh
 	@bash scripts/ensure-pgbouncer.sh
+else
+PG_ENV = PGWIDEN_PG_BIN="$$(bash scripts/pg-version.sh $(PG))"
+pg-bin:
+	@bash scripts/pg-version.sh $(PG) >/dev/null
+	@bash scripts/ensure-pgbouncer.sh
+endif
+
+# The whole suite on every supported major version (scripts/test-matrix.sh:
+# PG_MAJORS, MATRIX_JOBS, MATRIX_RACE); CI runs it after `make test`.
+test-matrix: lint
+	@bash scripts/ensure-pgbouncer.sh
+	@bash scripts/test-matrix.sh
 
 # The migration benchmark (integration/bench_test.go): pgbench -i -s
 # PGWIDEN_BENCH_SCALE (default 50) data under a tpcb-like load, pgwiden against a

@@ -57,6 +57,9 @@ func Load(ctx context.Context, q Querier, schemas []string) (*Snapshot, error) {
 	if err := row.Scan(&l.snap.ServerVersion, &l.snap.Database, &l.snap.CurrentUser, &l.snap.Superuser); err != nil {
 		return nil, fmt.Errorf("catalog: read server info: %w", err)
 	}
+	if err := CheckServerVersion(l.snap.ServerVersion); err != nil {
+		return nil, fmt.Errorf("database %s: %w", l.snap.Database, err)
+	}
 	steps := []struct {
 		what string
 		run  func(context.Context) error

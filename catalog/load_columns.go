@@ -17,6 +17,7 @@ func (l *loader) loadColumns(ctx context.Context) error {
 		Name          string   `db:"name"`
 		Type          string   `db:"type"`
 		NotNull       bool     `db:"not_null"`
+		NotNullName   *string  `db:"not_null_name"`
 		Default       *string  `db:"default_expr"`
 		Identity      string   `db:"identity"`
 		AlsoLocal     bool     `db:"also_local"`
@@ -32,6 +33,7 @@ func (l *loader) loadColumns(ctx context.Context) error {
 			Num:           r.Num,
 			Type:          r.Type,
 			NotNull:       r.NotNull,
+			NotNullName:   deref(r.NotNullName),
 			Default:       deref(r.Default),
 			Identity:      r.Identity,
 			Generated:     deref(r.Generated),

@@ -74,6 +74,9 @@ type Column struct {
 	// Type is format_type() output, e.g. "integer", "bigint", "smallint".
 	Type    string `json:"type"`
 	NotNull bool   `json:"not_null,omitempty"`
+	// NotNullName is the name of the column's NOT NULL constraint on
+	// servers that record one in pg_constraint (PostgreSQL 18+); "" before.
+	NotNullName string `json:"not_null_name,omitempty"`
 	// Default is pg_get_expr of the default, e.g. "nextval('tags_id_seq'::regclass)".
 	Default string `json:"default,omitempty"`
 	// Identity is "a" (ALWAYS), "d" (BY DEFAULT) or "".

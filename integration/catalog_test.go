@@ -63,9 +63,17 @@ func TestCatalogLoad(t *testing.T) {
 		}
 	})
 	t.Run("columns", func(t *testing.T) {
+		// PostgreSQL 18 names NOT NULL constraints, <table>_<column>_not_null
+		// by default; before 18 there is no name.
+		nn := func(name string) string {
+			if snap.ServerVersion < 180000 {
+				return ""
+			}
+			return name
+		}
 		tags := mustTable(t, snap, pub("tags"))
 		equal(t, "tags.id", *mustColumn(t, tags, "id"), catalog.Column{
-			Name: "id", Num: 1, Type: "integer", NotNull: true,
+			Name: "id", Num: 1, Type: "integer", NotNull: true, NotNullName: nn("tags_id_not_null"),
 			Default:       "nextval('public.tags_id_seq'::regclass)",
 			Sequence:      ptr(pub("tags_id_seq")),
 			GeneratedDeps: []string{"slug"},
@@ -74,10 +82,10 @@ func TestCatalogLoad(t *testing.T) {
 			Name: "slug", Num: 4, Type: "text", Generated: "('tag-'::text || (id)::text)",
 		})
 		equal(t, "taggings.id", *mustColumn(t, mustTable(t, snap, pub("taggings")), "id"), catalog.Column{
-			Name: "id", Num: 1, Type: "integer", NotNull: true, Identity: "d", Sequence: ptr(pub("taggings_id_seq")),
+			Name: "id", Num: 1, Type: "integer", NotNull: true, NotNullName: nn("taggings_id_not_null"), Identity: "d", Sequence: ptr(pub("taggings_id_seq")),
 		})
 		equal(t, "tagging_events.id", *mustColumn(t, mustTable(t, snap, pub("tagging_events")), "id"), catalog.Column{
-			Name: "id", Num: 1, Type: "integer", NotNull: true,
+			Name: "id", Num: 1, Type: "integer", NotNull: true, NotNullName: nn("tagging_events_id_not_null"),
 			Default:  "nextval('public.tagging_events_id_seq'::regclass)",
 			Sequence: ptr(pub("tagging_events_id_seq")),
 		})

@@ -194,9 +194,13 @@ func TestThrottleSignalDeadTuples(t *testing.T) {
 	}
 	// Statistics are flushed by the session that made them, when it is
 	// idle; pg_stat_force_next_flush (PostgreSQL 15) makes that the next
-	// idle moment, and sigReadUntil polls for servers without it.
+	// idle moment. Before 15 a session reports at most every 500ms
+	// (PGSTAT_STAT_INTERVAL), and only when it goes idle: the DELETE,
+	// right after the INSERT, is reported once a statement that ends
+	// more than 500ms later goes idle. sigReadUntil then polls while the
+	// collector catches up.
 	w := sigSession(t, db, "app")
-	flush := "SELECT"
+	flush := "SELECT pg_sleep(0.6)"
 	if pgtest.Version() >= 150000 {
 		flush = "SELECT pg_stat_force_next_flush()"
 	}

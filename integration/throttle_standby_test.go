@@ -80,7 +80,7 @@ type standby struct {
 	done chan struct{}
 }
 
-// startStandby clones the test server with pg_basebackup -R into a
+// startStandby clones the test server (baseBackup) into a
 // directory the server user owns, starts it on a free port with
 // hot_standby=on, and waits until it accepts connections and streams.
 // The test's cleanup stops it and removes its directory.
@@ -98,16 +98,7 @@ func startStandby(ctx context.Context, t *testing.T, db *pgtest.DB) *standby {
 	}
 	sb := &standby{dir: pgtest.UserTempDir(t), done: make(chan struct{})}
 	data := filepath.Join(sb.dir, "data")
-	src, err := url.Parse(pgtest.AdminDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := src.Query()
-	q.Set("application_name", "standby") // its name in the primary's pg_stat_replication
-	src.RawQuery = q.Encode()
-	if out, err := runServerProgram(ctx, sb.dir, pgtest.Tool("pg_basebackup"), "-D", data, "-R", "-X", "stream", "-c", "fast", "-d", src.String()); err != nil {
-		t.Fatalf("pg_basebackup of the test server (does pg_hba.conf allow replication from 127.0.0.1?): %v\n%s", err, out)
-	}
+	baseBackup(ctx, t, sb.dir, data)
 	port, err := freeTCPPort()
 	if err != nil {
 		t.Fatal(err)

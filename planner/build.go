@@ -159,6 +159,8 @@ func (b *builder) check() {
 		}
 		b.finds.checkPublished(w)
 	}
+	b.checkLeafTriggers()
+	b.checkLeafNotNullNames()
 	b.views = b.finds.checkViews(b.snap, b.in, b.snap.Superuser)
 	b.finds.checkWiderRefs(b.snap, tables)
 	b.warnRunways()

@@ -48,7 +48,7 @@ func (b *builder) addShadow(w *tableWork) {
 	for _, m := range w.cols {
 		add := "ADD COLUMN " + catalog.Ident(shadowName(m.col.Name)) + " bigint"
 		if m.col.NotNull {
-			add += " NOT NULL DEFAULT 0"
+			add += shadowNotNull(m.col) + " DEFAULT 0"
 		}
 		adds = append(adds, add)
 	}
@@ -81,17 +81,12 @@ func (b *builder) addSync(w *tableWork) {
 	}
 }
 
-// rowTriggersOnPartitioned is the first server_version_num that accepts
-// BEFORE ROW triggers on a partitioned table (and clones them onto its
-// partitions, present and future).
-const rowTriggersOnPartitioned = 130000
-
 // triggerTables names the tables that carry w's sync trigger: w itself,
 // or on PostgreSQL 12 each leaf partition of a partitioned w, or w and
 // every table inheriting from it (triggers are not inherited). All of
 // them call w's one sync function.
 func (b *builder) triggerTables(w *tableWork) []catalog.QName {
-	if w.t.Kind == "partitioned" && b.snap.ServerVersion >= rowTriggersOnPartitioned {
+	if w.t.Kind == "partitioned" && !b.leafTriggers(w) {
 		return []catalog.QName{w.t.Name}
 	}
 	var out []catalog.QName

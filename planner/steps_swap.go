@@ -31,6 +31,7 @@ func (b *builder) swapSQL(d direction) (string, error) {
 	var s stmts
 	s.add("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", b.lockList())
 	b.dropPolicies(&s)
+	b.guardLeafTriggers(&s)
 	b.dropViews(&s)
 	for _, fk := range b.fks {
 		s.add("ALTER TABLE %s DROP CONSTRAINT %s", fk.table.Name.Quoted(), catalog.Ident(fk.con.Name))
@@ -192,7 +193,7 @@ func (b *builder) swapColumns(s *stmts, w *tableWork, d direction) {
 			// The validated CHECK built before the swap back proves it:
 			// SET NOT NULL skips its scan, and the check can go. (Before
 			// the identity: an identity column must be NOT NULL.)
-			s.add("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", t, col)
+			restoreNotNull(s, t, m.col)
 			s.add("ALTER TABLE %s DROP CONSTRAINT %s", t, catalog.Ident(notNullCheck(m.col.Name)))
 		}
 		switch {
@@ -208,6 +209,7 @@ func (b *builder) swapColumns(s *stmts, w *tableWork, d direction) {
 			// NULL beyond: it must accept NULL from now on. (After the
 			// identity is gone: an identity column must stay NOT NULL.)
 			s.add("ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL", t, retired)
+			promoteNotNullName(s, t, m.col)
 		}
 		if seq := b.ownedSequence(w.t.Name, m.col); seq != nil {
 			// Without this, cleanup's DROP COLUMN would drop the sequence.

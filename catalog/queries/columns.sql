@@ -8,6 +8,10 @@
 -- also_local: inherited, but declared by the table too (a child attached
 -- with ALTER TABLE ... INHERIT): a DROP COLUMN on the parent leaves it.
 --
+-- not_null_name: the NOT NULL constraint's name on servers that record NOT
+-- NULL in pg_constraint (contype 'n', PostgreSQL 18+); NULL before 18,
+-- where no row has that contype.
+--
 -- generated_deps: generated columns whose expression reads this column.
 -- PostgreSQL records that as a dependency of the generated column itself
 -- (pg_class, table, attnum) on the column; the pg_attrdef form is matched too
@@ -17,6 +21,11 @@ SELECT a.attrelid                                        AS oid,
        a.attname::text                                   AS name,
        format_type(a.atttypid, a.atttypmod)              AS type,
        a.attnotnull                                      AS not_null,
+       (SELECT nn.conname::text
+        FROM pg_constraint nn
+        WHERE nn.conrelid = a.attrelid
+          AND nn.contype = 'n'
+          AND nn.conkey[1] = a.attnum)                   AS not_null_name,
        CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END AS default_expr,
        a.attidentity::text                               AS identity,
        a.attinhcount > 0 AND a.attislocal                AS also_local,
