@@ -16,11 +16,12 @@ import (
 )
 
 // carriedDrift is a deploy between backfill and cutover: an index, a CHECK,
-// a view and an UPDATE OF trigger on closure columns.
+// a view, a materialized view and an UPDATE OF trigger on closure columns.
 const carriedDrift = `
 CREATE INDEX snap_busy_idx ON tag_stat_snapshots (tag_id) WHERE uses > 0;
 ALTER TABLE tag_assignments ADD CONSTRAINT tag_assignments_tag_positive CHECK (tag_id > 0);
 CREATE VIEW recent_snapshots AS SELECT tag_id, taken_at FROM tag_stat_snapshots;
+CREATE MATERIALIZED VIEW tag_counts AS SELECT tag_id, count(*) AS n FROM tag_assignments GROUP BY tag_id;
 CREATE FUNCTION keep_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
 CREATE TRIGGER tag_stats_tag_change BEFORE UPDATE OF tag_id ON tag_stats FOR EACH ROW EXECUTE FUNCTION keep_row();`
 
@@ -51,7 +52,8 @@ func TestDriftCarried(t *testing.T) {
 	for _, want := range []string{`index "snap_busy_idx" on public.tag_stat_snapshots: added on "tag_id"`,
 		`check constraint "tag_assignments_tag_positive" on public.tag_assignments: added on "tag_id"`,
 		`trigger "tag_stats_tag_change" on public.tag_stats: added on "tag_id"`,
-		"view public.recent_snapshots: created since prepare"} {
+		"view public.recent_snapshots: created since prepare",
+		"materialized view public.tag_counts: created since prepare"} {
 		if !strings.Contains(joinLines(lines), want) {
 			t.Errorf("status drift lacks %q:\n%s", want, joinLines(lines))
 		}
@@ -76,11 +78,13 @@ func TestDriftCarried(t *testing.T) {
 SELECT 'index ' || pg_get_indexdef('snap_busy_idx'::regclass) || ' on ' || (SELECT format_type(atttypid, atttypmod) FROM pg_attribute a JOIN pg_index i ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] WHERE i.indexrelid = 'snap_busy_idx'::regclass)
 UNION ALL SELECT 'check ' || pg_get_constraintdef(c.oid) || ' on ' || format_type(a.atttypid, a.atttypmod) FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] WHERE conname = 'tag_assignments_tag_positive'
 UNION ALL SELECT 'view ' || attrelid::regclass || '.' || attname || ' ' || format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'recent_snapshots'::regclass AND attname = 'tag_id'
+UNION ALL SELECT 'matview ' || attrelid::regclass || '.' || attname || ' ' || format_type(atttypid, atttypmod) || ' populated ' || (SELECT ispopulated FROM pg_matviews WHERE matviewname = 'tag_counts') FROM pg_attribute WHERE attrelid = 'tag_counts'::regclass AND attname = 'tag_id'
 UNION ALL SELECT 'trigger ' || tgname || ' on ' || (SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ',') FROM pg_attribute WHERE attrelid = tgrelid AND attnum = ANY (tgattr)) FROM pg_trigger WHERE tgname = 'tag_stats_tag_change'
 ORDER BY 1`)
 	want := []string{
 		"check CHECK ((tag_id > 0)) on bigint",
 		"index CREATE INDEX snap_busy_idx ON public.tag_stat_snapshots USING btree (tag_id) WHERE (uses > 0) on bigint",
+		"matview tag_counts.tag_id bigint populated true",
 		"trigger tag_stats_tag_change on tag_id bigint",
 		"view recent_snapshots.tag_id bigint",
 	}
@@ -109,8 +113,6 @@ func TestDriftRefused(t *testing.T) {
 	}{
 		{"new table with an int4 FK", `CREATE TABLE tag_votes (id int PRIMARY KEY, tag_id int REFERENCES "Tags" ("Id"))`,
 			`foreign key "tag_votes_tag_id_fkey" on public.tag_votes: added since prepare: its column "tag_id" (integer) references public.Tags.Id, which this migration widens, and is not part of it; fix: widen public.tag_votes.tag_id to bigint before the cutover (a small new table: ALTER TABLE "public"."tag_votes" ALTER COLUMN "tag_id" TYPE bigint; a large one: see pgwiden plan --schema public --table tag_votes --column tag_id)`, true},
-		{"materialized view added", `CREATE MATERIALIZED VIEW tag_counts AS SELECT tag_id, count(*) AS n FROM tag_assignments GROUP BY tag_id`,
-			`materialized view public.tag_counts: created since prepare on the closure's columns: materialized view reads the column: re-creating it inside the swap would recompute it, and rebuild its indexes, while the tables are locked; fix: drop "public"."tag_counts" before cutover`, true},
 		{"closure column renamed", `ALTER TABLE tag_stat_snapshots RENAME COLUMN tag_id TO stat_tag_id`,
 			`column public.tag_stat_snapshots.tag_id: renamed or dropped since prepare; fix: rename it back to "tag_id"`, true},
 		{"closure column retyped", `ALTER TABLE tag_stat_snapshots ALTER COLUMN tag_id TYPE bigint`,
@@ -192,7 +194,7 @@ func catalogDump(t *testing.T, db *pgtest.DB) string {
 	snap.Tables = slices.DeleteFunc(snap.Tables, func(t catalog.Table) bool { return t.Name.Schema == "pgwiden" })
 	for i := range snap.Tables {
 		tab := &snap.Tables[i]
-		tab.RowEstimate, tab.TableBytes, tab.TotalBytes = 0, 0, 0
+		tab.RowEstimate, tab.TableBytes, tab.TotalBytes, tab.Pages = 0, 0, 0, 0
 		for j := range tab.Indexes {
 			tab.Indexes[j].Bytes = 0
 		}

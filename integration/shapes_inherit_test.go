@@ -66,7 +66,7 @@ func TestShapeInheritanceChildAfterPrepare(t *testing.T) {
 	db.Exec(t, `CREATE TABLE measurement_2025 () INHERITS (measurement)`)
 	db.Exec(t, `INSERT INTO measurement_2025 (city_id, note) VALUES (1, 'late')`)
 	err := e.m.Cutover(ctx, target)
-	if err == nil || !strings.Contains(err.Error(), "public.measurement_2025: inheriting from public.measurement since the migration was prepared") {
+	if err == nil || !strings.Contains(err.Error(), "table public.measurement_2025: inheriting from public.measurement since prepare") {
 		t.Fatalf("cutover = %v, want a refusal naming measurement_2025", err)
 	}
 	if typ := columnType(t, ctx, db.Pool, "measurement", "id"); typ != "integer" {

@@ -168,7 +168,7 @@ func TestShapePartitionAttachedAfterPrepare(t *testing.T) {
 	runTarget(t, ctx, e, pagilaTarget, "prepare", "backfill")
 	db.Exec(t, `CREATE TABLE payment_p2022_05 PARTITION OF payment FOR VALUES FROM ('2022-05-01') TO ('2022-06-01')`)
 	err := e.m.Cutover(ctx, pagilaTarget)
-	if err == nil || !strings.Contains(err.Error(), "public.payment_p2022_05: a partition of public.payment since the migration was prepared") {
+	if err == nil || !strings.Contains(err.Error(), "partition public.payment_p2022_05: attached to public.payment since prepare") {
 		t.Fatalf("cutover = %v, want a refusal naming payment_p2022_05", err)
 	}
 	if typ := columnType(t, ctx, db.Pool, "customer", "customer_id"); typ != "integer" {
@@ -178,7 +178,7 @@ func TestShapePartitionAttachedAfterPrepare(t *testing.T) {
 	// Detached: the swap would rename its columns no more.
 	db.Exec(t, `ALTER TABLE payment DETACH PARTITION payment_p2022_04`)
 	err = e.m.Cutover(ctx, pagilaTarget)
-	if err == nil || !strings.Contains(err.Error(), "public.payment_p2022_04: no longer a partition of public.payment since the migration was prepared") {
+	if err == nil || !strings.Contains(err.Error(), "partition public.payment_p2022_04: detached from public.payment since prepare") {
 		t.Fatalf("cutover = %v, want a refusal naming the detached payment_p2022_04", err)
 	}
 	db.Exec(t, `ALTER TABLE payment ATTACH PARTITION payment_p2022_04 FOR VALUES FROM ('2022-04-01') TO ('2022-05-01')`)

@@ -31,7 +31,7 @@ func (b *builder) checkDependentsStep() {
 			}
 		}
 		for _, ix := range b.retiredIndexes(w) {
-			indexes = append(indexes, "to_regclass("+literal(ix.Quoted())+")")
+			indexes = append(indexes, "to_regclass("+literal(ix.name.Quoted())+")")
 		}
 	}
 	where := []string{
@@ -71,22 +71,37 @@ END`
 		Note: "read-only; runs on every cleanup, before anything is dropped"})
 }
 
-// retiredIndexes names the plain indexes the swap kept on the old columns
-// under *_pgwiden_old, of the table and, when it is partitioned, of its
-// leaf partitions.
-func (b *builder) retiredIndexes(w *tableWork) []catalog.QName {
-	var out []catalog.QName
-	for _, ix := range b.closureIndexes(w) {
-		if ix.Constraint != "" {
-			continue
-		}
-		out = append(out, catalog.QName{Schema: w.t.Name.Schema, Name: oldObject(ix.Name)})
-		if w.t.Kind != "partitioned" {
-			continue
-		}
-		for _, l := range w.leaves {
-			if lix := childIndex(l, catalog.QName{Schema: w.t.Name.Schema, Name: ix.Name}); lix != nil {
-				out = append(out, catalog.QName{Schema: l.Name.Schema, Name: oldObject(lix.Name)})
+// retiredIndex is a plain index the swap kept on an old column, renamed
+// *_pgwiden_old (swapIndexes): cleanup drops it, and it is pgwiden's own
+// to the dependents check.
+type retiredIndex struct {
+	table *catalog.Table
+	name  catalog.QName // its *_pgwiden_old name
+	// attached: it is attached to an index of a partitioned parent and
+	// goes with it; it cannot be dropped on its own.
+	attached bool
+}
+
+// retiredIndexes lists the plain indexes the swap retires on w's old
+// columns, exactly as swapIndexes renames them: the own indexes of the
+// table and of each partition or inheritance child at every depth, and
+// under a partitioned table's index every index attached to it, at every
+// level of the tree. Cleanup's drops and its dependents check both read
+// this list, so the one never refuses what the other drops.
+func (b *builder) retiredIndexes(w *tableWork) []retiredIndex {
+	var out []retiredIndex
+	for _, u := range w.units() {
+		for _, ix := range b.closureIndexes(u) {
+			if findConstraint(u.t, ix.Constraint) != nil {
+				continue // a key's index: the swap dropped it with its constraint
+			}
+			out = append(out, retiredIndex{table: u.t, name: catalog.QName{Schema: u.t.Name.Schema, Name: oldObject(ix.Name)}})
+			if u.t.Kind != "partitioned" {
+				continue
+			}
+			tree, _ := indexTree(b.snap, u.t, ix) // an error was a blocker at indexSteps
+			for _, pi := range tree {
+				out = append(out, retiredIndex{table: pi.table, name: catalog.QName{Schema: pi.table.Name.Schema, Name: oldObject(pi.ix.Name)}, attached: true})
 			}
 		}
 	}

@@ -196,10 +196,25 @@ func (d *drift) partitions(rt, lt *catalog.Table) {
 	}
 }
 
-// inheritance refuses classic inheritance added since prepare.
+// inheritance refuses classic inheritance changed since prepare, naming
+// each child or parent that came or went: a child created since has the
+// inherited shadow column but no sync trigger, so its rows would lose
+// their values at the swap.
 func (d *drift) inheritance(rt, lt *catalog.Table) {
-	if !slices.Equal(rt.InheritsFrom, lt.InheritsFrom) || !slices.Equal(rt.InheritedBy, lt.InheritedBy) {
-		d.refuse("table "+lt.Name.String(), "its inheritance changed since prepare (INHERIT / NO INHERIT)",
+	for _, c := range lt.InheritedBy {
+		if !slices.Contains(rt.InheritedBy, c) {
+			d.refuse("table "+c.String(), "inheriting from "+lt.Name.String()+" since prepare; the backfill never walked it and it has no sync trigger",
+				"drop it or remove it with ALTER TABLE "+c.Quoted()+" NO INHERIT "+lt.Name.Quoted()+" until the migration is done, "+d.rollbackFix())
+		}
+	}
+	for _, c := range rt.InheritedBy {
+		if !slices.Contains(lt.InheritedBy, c) {
+			d.refuse("table "+c.String(), "no longer inherits from "+lt.Name.String()+" since prepare",
+				"restore it with ALTER TABLE "+c.Quoted()+" INHERIT "+lt.Name.Quoted()+", "+d.rollbackFix())
+		}
+	}
+	if !slices.Equal(rt.InheritsFrom, lt.InheritsFrom) {
+		d.refuse("table "+lt.Name.String(), "its parents changed since prepare (INHERIT / NO INHERIT)",
 			"restore the inheritance as it was, "+d.rollbackFix())
 	}
 }

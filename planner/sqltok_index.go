@@ -112,14 +112,17 @@ func renameElement(b *strings.Builder, toks []token, rename map[string]string) e
 		}
 		b.WriteString(expr)
 		i = end + 1
-	case head.isIdent() && neighbour(toks, i, 1) != "(":
+	case head.isIdent() && neighbour(toks, i, 1) != "(" && neighbour(toks, i, 1) != ".":
+		// A bare column name. A key column is never qualified: a name
+		// followed by "." starts a function pg_get_indexdef qualified
+		// (public.f(col)), when its schema is not on the search_path.
 		if to, ok := rename[head.value()]; ok {
 			b.WriteString(catalog.Ident(to))
 		} else {
 			b.WriteString(head.text)
 		}
 		i++
-	default: // a function call: an expression without parentheses of its own
+	default: // a function call, schema-qualified or not: an expression without parentheses of its own
 		expr, err := renameColumns(joinTokens(toks[i:]), rename)
 		if err != nil {
 			return err

@@ -21,17 +21,14 @@ func (b *builder) cleanupSteps() {
 		}
 		b.add(Step{ID: "cleanup/drop-function/" + t.String(), Phase: Cleanup, Table: t,
 			SQL: "DROP FUNCTION IF EXISTS " + syncFunction(t).Quoted() + "()", Lock: NoLock, InTx: true})
-		for _, u := range w.units() {
-			if u.t.Kind == "partitioned" {
+		for _, ix := range b.retiredIndexes(w) {
+			// A partitioned table's index cannot be dropped concurrently,
+			// nor an index attached to one: DROP COLUMN drops those trees.
+			if ix.attached || ix.table.Kind == "partitioned" {
 				continue
 			}
-			for _, ix := range b.closureIndexes(u) {
-				if ix.Constraint == "" {
-					old := catalog.QName{Schema: u.t.Name.Schema, Name: oldObject(ix.Name)}
-					b.add(Step{ID: "cleanup/drop-index/" + old.String(), Phase: Cleanup, Table: u.t.Name,
-						SQL: "DROP INDEX CONCURRENTLY IF EXISTS " + old.Quoted(), Lock: ShareUpdateExclusive, InTx: false})
-				}
-			}
+			b.add(Step{ID: "cleanup/drop-index/" + ix.name.String(), Phase: Cleanup, Table: ix.table.Name,
+				SQL: "DROP INDEX CONCURRENTLY IF EXISTS " + ix.name.Quoted(), Lock: ShareUpdateExclusive, InTx: false})
 		}
 		b.dropRetiredStatistics(w)
 		var drops []string

@@ -27,7 +27,12 @@ func targetFlags() []cli.Flag {
 }
 
 func targetFrom(c *cli.Context) (planner.Target, error) {
-	cols := c.Generic("column").(*columnList).names
+	var cols []string
+	if l, ok := c.Generic("column").(*columnList); ok {
+		cols = l.names
+	} else if col := c.String("column"); col != "" {
+		cols = []string{col} // status names one migration by its first column
+	}
 	t := planner.Target{Table: catalog.QName{Schema: c.String("schema"), Name: c.String("table")}, AllIntKeys: c.Bool("all-int-keys")}
 	if len(cols) > 0 {
 		t.Column, t.Also = cols[0], cols[1:]
