@@ -76,11 +76,11 @@ func Drift(c DriftCheck) []DriftChange {
 		d.partitions(rt, lt)
 		d.inheritance(rt, lt)
 		if !c.Swapped {
-			d.syncTrigger(lt)
 			d.objects(rt, lt)
 		}
 	}
 	if !c.Swapped {
+		d.syncTriggers()
 		d.foreignKeysIn()
 		d.views()
 	}
@@ -154,6 +154,20 @@ func (d *drift) columns(tc TableChange, lt *catalog.Table) {
 			d.refuse(obj, "dropped by hand: pgwiden cannot go on without it", "roll the migration back ("+command("rollback", d.Plan.Target)+") and start again with prepare")
 		case lc.Type != otherType:
 			d.refuse(obj, fmt.Sprintf("retyped from %s to %s by hand", otherType, lc.Type), "roll the migration back ("+command("rollback", d.Plan.Target)+") and start again with prepare")
+		}
+	}
+}
+
+// syncTriggers checks the sync trigger of every table prepare put one on
+// (its prepare/sync-trigger steps: the table itself, each leaf partition on
+// PostgreSQL 12, each inheritance child).
+func (d *drift) syncTriggers() {
+	for _, s := range d.Plan.Steps {
+		if s.Phase != Prepare || !strings.HasPrefix(s.ID, "prepare/sync-trigger/") {
+			continue
+		}
+		if lt := d.Live.Table(s.Table); lt != nil {
+			d.syncTrigger(lt)
 		}
 	}
 }
