@@ -30,6 +30,9 @@ func (m *Migrator) Cutover(ctx context.Context, t planner.Target) error {
 	if err := r.require(t, state.PhaseBackfilled, state.PhaseCuttingOver); err != nil {
 		return alreadyPast(r, err, "cutover")
 	}
+	if err := r.preflight(ctx, planner.Cutover, planner.Cutover); err != nil {
+		return err
+	}
 	if err := r.setPhase(ctx, state.PhaseCuttingOver); err != nil {
 		return err
 	}

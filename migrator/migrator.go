@@ -113,15 +113,7 @@ func nextCommand(p state.Phase) string {
 }
 
 // steps returns the plan's steps of one phase, in order.
-func (r *run) steps(p planner.Phase) []planner.Step {
-	var out []planner.Step
-	for _, s := range r.job.Plan.Steps {
-		if s.Phase == p {
-			out = append(out, s)
-		}
-	}
-	return out
-}
+func (r *run) steps(p planner.Phase) []planner.Step { return r.job.Plan.PhaseSteps(p) }
 
 // setPhase records the job's new phase.
 func (r *run) setPhase(ctx context.Context, p state.Phase) error {

@@ -23,6 +23,9 @@ func (m *Migrator) Prepare(ctx context.Context, t planner.Target) error {
 		if err != nil || p == nil {
 			return err
 		}
+		if err := m.preflight(ctx, p, planner.Prepare, p.PhaseSteps(planner.Prepare), nil); err != nil {
+			return err
+		}
 		if r.job, err = m.st.Create(ctx, p); err != nil {
 			return err
 		}
@@ -32,6 +35,9 @@ func (m *Migrator) Prepare(ctx context.Context, t planner.Target) error {
 	if err := r.require(t, state.PhasePreparing); err != nil {
 		r.log.Info().Str("phase", string(r.job.Phase)).Msg("prepare is already done")
 		return nil
+	}
+	if err := r.preflight(ctx, planner.Prepare, planner.Prepare); err != nil {
+		return r.fail(ctx, err)
 	}
 	for _, s := range r.steps(planner.Prepare) {
 		if err := r.step(ctx, s); err != nil {

@@ -26,6 +26,13 @@ func (m *Migrator) Rollback(ctx context.Context, t planner.Target) error {
 	if r.job.Phase == state.PhaseCleaningUp {
 		return fmt.Errorf("rollback %s: cleanup has started dropping the old columns: there is nothing to roll back to; run pgwiden cleanup again to finish", t)
 	}
+	phases := []planner.Phase{planner.Rollback}
+	if r.done[swapID] {
+		phases = append(phases, planner.Unswap)
+	}
+	if err := r.preflight(ctx, planner.Rollback, phases...); err != nil {
+		return err
+	}
 	if err := r.setPhase(ctx, state.PhaseRollingBack); err != nil {
 		return err
 	}

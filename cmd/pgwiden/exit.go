@@ -71,13 +71,14 @@ func exitCode(err error) int {
 		be *migrator.BlockerError
 		bu *state.BusyError
 		rf *runway.RefusedError
+		pf *migrator.PreflightError
 	)
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.As(err, &te), errors.As(err, &po):
 		return exitUsage
-	case errors.As(err, &be), errors.As(err, &rf):
+	case errors.As(err, &be), errors.As(err, &rf), errors.As(err, &pf):
 		return exitBlocked
 	case errors.As(err, &bu):
 		return exitBusy
