@@ -19,7 +19,7 @@ const (
 	exitFailure  = 1 // the database or the environment failed
 	exitUsage    = 2 // bad input: unknown object, wrong type, bad flag, a phase run out of order
 	exitAtRisk   = 3 // audit: something is above --threshold or on a runway (wins over 6)
-	exitBlocked  = 4 // plan, prepare: the migration has blockers to fix first; runway: refused (nothing changed)
+	exitBlocked  = 4 // plan, prepare: the migration has blockers to fix first; any phase: its preflight failed; runway: refused (nothing changed)
 	exitBusy     = 5 // another pgwiden process holds the migration's lock
 	exitUnknown  = 6 // audit: nothing above --threshold, but some values could not be read (no privilege)
 	exitInternal = 70
