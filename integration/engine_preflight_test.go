@@ -25,7 +25,7 @@ func TestPreflightRefusesPrepareBeforeAnyChange(t *testing.T) {
 		ALTER TABLE items OWNER TO pgwiden_owner;
 		ALTER SEQUENCE items_id_seq OWNER TO pgwiden_seq_owner;
 		GRANT USAGE ON SEQUENCE items_id_seq TO pgwiden_owner`)
-	before := schemaDump(t, db)
+	before := catalogJSON(t, ctx, db)
 	args := []string{"--dsn", db.DSNAs("pgwiden_owner"), "prepare", "--table", "items", "--column", "id"}
 	_, stderr, code := runPgwiden(ctx, t, args...)
 	want := `prepare public.items.id did not start, nothing was changed: it needs ownership of sequence public.items_id_seq; fix: connect as the owner of "public"."items_id_seq"`
@@ -33,7 +33,7 @@ func TestPreflightRefusesPrepareBeforeAnyChange(t *testing.T) {
 		t.Fatalf("prepare without the sequence's ownership: exit %d, stderr %q; want exit 4 and one error line containing %q", code, stderr, want)
 	}
 	t.Logf("refused: %s", stderr)
-	if after := schemaDump(t, db); after != before {
+	if after := catalogJSON(t, ctx, db); after != before {
 		t.Errorf("the refused prepare changed the schema:\n%s", firstDiff(before, after))
 	}
 	assertNoPgwidenObjects(t, ctx, db)
