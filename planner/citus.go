@@ -41,15 +41,15 @@ func (b *builder) checkCitus() {
 			}
 			b.finds.block("citus-table", ref.String(),
 				fmt.Sprintf("%s is a Citus %s; pgwiden does not yet put its shadow column's sync trigger on every shard nor replace its distributed sequence", w.t.Name, citusWords(c)),
-				fmt.Sprintf("in a quiet period run ALTER TABLE %s ALTER COLUMN %s TYPE bigint (Citus rewrites every shard under an ACCESS EXCLUSIVE lock); see docs/citus.md", w.t.Name.Quoted(), catalog.Ident(m.col.Name)))
+				fmt.Sprintf("in a quiet period run ALTER TABLE %s ALTER COLUMN %s TYPE bigint (Citus rewrites every shard under an ACCESS EXCLUSIVE lock, and refuses it while a sequence feeds the column: the procedure is in docs/citus.md)", w.t.Name.Quoted(), catalog.Ident(m.col.Name)))
 		}
 	}
 	for _, sc := range b.seqs {
 		if s := b.snap.Sequence(sc.Sequence); s != nil && s.CitusDistributed {
 			b.finds.block("citus-sequence", sc.Sequence.String(),
 				"Citus propagates this sequence to its nodes and refuses ALTER SEQUENCE on it (\"Altering a distributed sequence is currently not supported\")",
-				fmt.Sprintf("give %s a new bigint sequence starting above its largest value: CREATE SEQUENCE ... AS bigint START WITH <max + 1>; ALTER TABLE %s ALTER COLUMN %s SET DEFAULT nextval(...); see docs/citus.md",
-					Target(sc.Feeds), sc.Feeds.Table.Quoted(), catalog.Ident(sc.Feeds.Column)))
+				fmt.Sprintf("give %s a new bigint sequence set to its largest value, in the transaction that widens it: ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT; CREATE SEQUENCE ... AS bigint; SELECT setval(...); DROP SEQUENCE %s; ... SET DEFAULT nextval(...); see docs/citus.md",
+					Target(sc.Feeds), sc.Feeds.Table.Quoted(), catalog.Ident(sc.Feeds.Column), sc.Sequence.Quoted()))
 		}
 	}
 }
