@@ -55,11 +55,32 @@ func citusKind(method, repmodel string, colocation int) string {
 	return CitusSingleShard
 }
 
+// distributedSequencesSQL lists the sequences in Citus's table of the
+// objects it propagates: pg_catalog.pg_dist_object since Citus 11,
+// citus.pg_dist_object before. The other branch is never planned, so the
+// name that does not exist is never resolved.
+const distributedSequencesSQL = `SELECT n.nspname AS schema, c.relname AS name
+FROM pg_catalog.pg_dist_object o JOIN pg_class c ON c.oid = o.objid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE o.classid = 'pg_class'::regclass AND c.relkind = 'S'`
+
+const distributedSequencesOldSQL = `SELECT n.nspname AS schema, c.relname AS name
+FROM citus.pg_dist_object o JOIN pg_class c ON c.oid = o.objid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE o.classid = 'pg_class'::regclass AND c.relkind = 'S'`
+
 // markDistributedSequences flags the loaded sequences Citus propagates.
 func (l *loader) markDistributedSequences(ctx context.Context) error {
-	names, err := collect[QName](ctx, l.q, `SELECT n.nspname AS schema, c.relname AS name
-FROM pg_dist_object o JOIN pg_class c ON c.oid = o.objid JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE o.classid = 'pg_class'::regclass AND c.relkind = 'S'`)
+	var current, old bool
+	if err := l.q.QueryRow(ctx, `SELECT to_regclass('pg_catalog.pg_dist_object') IS NOT NULL, to_regclass('citus.pg_dist_object') IS NOT NULL`).Scan(&current, &old); err != nil {
+		return err
+	}
+	query := distributedSequencesSQL
+	switch {
+	case old && !current:
+		query = distributedSequencesOldSQL
+	case !current:
+		return nil // a Citus too old to propagate sequences
+	}
+	names, err := collect[QName](ctx, l.q, query)
 	if err != nil {
 		return err
 	}
