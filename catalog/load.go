@@ -77,6 +77,7 @@ func Load(ctx context.Context, q Querier, schemas []string) (*Snapshot, error) {
 		{"publications", l.loadPublications},
 		{"sequences", l.loadSequences},
 		{"views and rules", l.loadViews},
+		{"Citus topology", l.loadCitus},
 	}
 	for _, s := range steps {
 		if err := s.run(ctx); err != nil {

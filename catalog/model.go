@@ -12,6 +12,8 @@ type Snapshot struct {
 	Tables        []Table    `json:"tables"`
 	Sequences     []Sequence `json:"sequences"`
 	Views         []View     `json:"views"` // views, materialized views and rules that depend on table columns
+	// Citus is the citus extension's version, "" when it is not installed.
+	Citus string `json:"citus,omitempty"`
 }
 
 // Table is an ordinary or partitioned table (relkind r or p).
@@ -65,6 +67,9 @@ type Table struct {
 	// PublishedColumns are its publications with a column list or a row
 	// filter (PostgreSQL 15+).
 	PublishedColumns []PublishedTable `json:"published_columns,omitempty"`
+	// Citus is the table's place in a Citus cluster; nil for a local table
+	// or without the citus extension (model_citus.go).
+	Citus *CitusTable `json:"citus,omitempty"`
 }
 
 // Column is one live (not dropped) column.
@@ -194,6 +199,9 @@ type Sequence struct {
 	OwnedBy *ColumnRef `json:"owned_by,omitempty"`
 	// Identity is true for a sequence backing an identity column.
 	Identity bool `json:"identity,omitempty"`
+	// CitusDistributed is true for a sequence Citus propagates to its
+	// nodes (pg_dist_object): Citus refuses ALTER SEQUENCE on it.
+	CitusDistributed bool `json:"citus_distributed,omitempty"`
 }
 
 // View is a view, materialized view or rule that depends on table columns.

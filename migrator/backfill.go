@@ -39,6 +39,9 @@ func (m *Migrator) backfill(ctx context.Context, t planner.Target) error {
 	if err := r.checkTriggerRights(ctx); err != nil {
 		return err
 	}
+	if err := r.preflight(ctx, planner.Backfill, planner.Backfill); err != nil {
+		return err
+	}
 	if err := r.setPhase(ctx, state.PhaseBackfilling); err != nil {
 		return err
 	}

@@ -26,6 +26,9 @@ func (m *Migrator) Cleanup(ctx context.Context, t planner.Target) error {
 	if err := r.checkDrift(ctx, planner.Cleanup); err != nil {
 		return r.fail(ctx, fmt.Errorf("cleanup %s: %w", t, err))
 	}
+	if err := r.preflight(ctx, planner.Cleanup, planner.Cleanup); err != nil {
+		return err
+	}
 	if err := r.checkDependents(ctx); err != nil {
 		return r.fail(ctx, fmt.Errorf("cleanup %s: %w", t, err))
 	}

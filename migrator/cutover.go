@@ -37,6 +37,9 @@ func (m *Migrator) cutoverPhase(ctx context.Context, t planner.Target) error {
 	if err := r.checkDrift(ctx, planner.Cutover); err != nil {
 		return r.fail(ctx, fmt.Errorf("cutover %s: %w", t, err))
 	}
+	if err := r.preflight(ctx, planner.Cutover, planner.Cutover); err != nil {
+		return err
+	}
 	if err := r.setPhase(ctx, state.PhaseCuttingOver); err != nil {
 		return err
 	}

@@ -37,6 +37,9 @@ func (m *Migrator) prepare(ctx context.Context, t planner.Target, given *planner
 		if err != nil || p == nil {
 			return err
 		}
+		if err := m.preflight(ctx, p, planner.Prepare, p.PhaseSteps(planner.Prepare), nil); err != nil {
+			return err
+		}
 		if r.job, err = m.st.Create(ctx, p); err != nil {
 			return err
 		}
@@ -50,6 +53,9 @@ func (m *Migrator) prepare(ctx context.Context, t planner.Target, given *planner
 	if err := r.require(t, state.PhasePreparing); err != nil {
 		r.log.Info().Str("phase", string(r.job.Phase)).Msg("prepare is already done")
 		return nil
+	}
+	if err := r.preflight(ctx, planner.Prepare, planner.Prepare); err != nil {
+		return r.fail(ctx, err)
 	}
 	for _, s := range r.steps(planner.Prepare) {
 		if err := r.step(ctx, s); err != nil {

@@ -29,6 +29,13 @@ func (m *Migrator) Rollback(ctx context.Context, t planner.Target) error {
 	if err := r.checkDrift(ctx, planner.Rollback); err != nil {
 		return r.fail(ctx, fmt.Errorf("rollback %s: %w", t, err))
 	}
+	phases := []planner.Phase{planner.Rollback}
+	if r.done[swapID] {
+		phases = append(phases, planner.Unswap)
+	}
+	if err := r.preflight(ctx, planner.Rollback, phases...); err != nil {
+		return err
+	}
 	if err := r.setPhase(ctx, state.PhaseRollingBack); err != nil {
 		return err
 	}

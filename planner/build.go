@@ -120,7 +120,7 @@ func (b *builder) collect(members []member) {
 	b.seqs = sequenceChanges(b.snap, members)
 	b.plan.Sequences = b.seqs
 	for _, w := range b.work {
-		tc := TableChange{Table: w.t.Name, BatchKey: batchKey(w.t), Partitioned: w.t.Kind == "partitioned"}
+		tc := TableChange{Table: w.t.Name, BatchKey: batchKey(w.t), Partitioned: w.t.Kind == "partitioned", Citus: w.t.Citus}
 		for _, l := range w.leaves {
 			if tc.Partitioned || len(w.leaves) > 1 {
 				tc.Leaves = append(tc.Leaves, l.Name)
@@ -164,6 +164,7 @@ func (b *builder) check() {
 	b.views = b.finds.checkViews(b.snap, b.in, b.snap.Superuser)
 	b.finds.checkWiderRefs(b.snap, tables)
 	b.warnRunways()
+	b.checkCitus()
 	// No catalog shows which sessions hold prepared statements, and the
 	// swap breaks every one that returns a widened column, once.
 	b.finds.warn("prepared-statements", b.plan.Target.String(),

@@ -34,17 +34,10 @@ func TestGolden(t *testing.T) {
 }
 
 func golden(t *testing.T, file string) {
-	ar, err := txtar.ParseFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var snap catalog.Snapshot
-	var target Target
-	mustJSON(t, section(t, ar, "catalog.json"), &snap)
-	mustJSON(t, section(t, ar, "target"), &target)
+	ar, snap, target := fixture(t, file)
 
 	got := map[string][]byte{}
-	p, err := Build(&snap, target)
+	p, err := Build(snap, target)
 	var te *TargetError
 	switch {
 	case errors.As(err, &te):
@@ -125,4 +118,18 @@ func diffLine(have, want []byte) string {
 		}
 	}
 	return ""
+}
+
+// fixture reads a golden file and its catalog and target sections.
+func fixture(t *testing.T, file string) (*txtar.Archive, *catalog.Snapshot, Target) {
+	t.Helper()
+	ar, err := txtar.ParseFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snap catalog.Snapshot
+	var target Target
+	mustJSON(t, section(t, ar, "catalog.json"), &snap)
+	mustJSON(t, section(t, ar, "target"), &target)
+	return ar, &snap, target
 }

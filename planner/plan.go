@@ -13,6 +13,8 @@ type Plan struct {
 	// NothingToDo is set when the target is already bigint; Reason says so.
 	NothingToDo bool   `json:"nothing_to_do,omitempty"`
 	Reason      string `json:"reason,omitempty"`
+	// Citus is the citus extension's version, "" without it.
+	Citus string `json:"citus,omitempty"`
 
 	// Tables lists every table of the closure, parents before children, so
 	// locks are always taken in this order.
@@ -42,8 +44,13 @@ type TableChange struct {
 	// inherits from it: each holds rows of its own.
 	Partitioned bool            `json:"partitioned,omitempty"`
 	Leaves      []catalog.QName `json:"leaves,omitempty"`
-	Rows        float64         `json:"rows"`
-	Bytes       int64           `json:"bytes"`
+	// Citus is the table's place in a Citus cluster, nil for a local table.
+	Citus *catalog.CitusTable `json:"citus,omitempty"`
+	// CitusAction says what pgwiden does with the table in a database
+	// with the citus extension; "" without it.
+	CitusAction string  `json:"citus_action,omitempty"`
+	Rows        float64 `json:"rows"`
+	Bytes       int64   `json:"bytes"`
 }
 
 // ColumnChange is one column of the closure.

@@ -56,7 +56,12 @@ func (b *builder) rollbackSteps() {
 	}
 }
 
-// undo renders the inverse of one prepare or pre-swap cutover step.
+// undo renders the inverse of one prepare or pre-swap cutover step. Each
+// inverse has a probe that is true when there is nothing to undo (its
+// forward step never happened, or was undone already), so a rollback after
+// a failure at any step skips what was never done instead of assuming it:
+// narrowing a sequence that was never widened is refused on Citus, and
+// needs ownership of the sequence everywhere.
 func (b *builder) undo(s Step) (Step, bool) {
 	r := Step{Phase: Rollback, Table: s.Table, InTx: true}
 	switch kind, obj := splitID(s.ID); kind {
@@ -67,15 +72,19 @@ func (b *builder) undo(s Step) (Step, bool) {
 			drops = append(drops, "DROP COLUMN IF EXISTS "+catalog.Ident(shadowName(m.col.Name)))
 		}
 		r.ID, r.SQL, r.Lock = "rollback/drop-shadow/"+obj, "ALTER TABLE "+s.Table.Quoted()+" "+join(drops), AccessExclusive
+		r.Probe, r.ProbeArgs = absent(probeColumn), s.ProbeArgs
 	case "prepare/sync-trigger":
 		r.ID, r.SQL, r.Lock = "rollback/drop-trigger/"+obj, "DROP TRIGGER IF EXISTS "+catalog.Ident(SyncTrigger)+" ON "+s.Table.Quoted(), AccessExclusive
+		r.Probe, r.ProbeArgs = absent(probeTrigger), s.ProbeArgs
 	case "prepare/sync-function":
 		r.ID, r.SQL, r.Lock = "rollback/drop-function/"+obj, "DROP FUNCTION IF EXISTS "+syncFunction(s.Table).Quoted()+"()", NoLock
+		r.Probe, r.ProbeArgs = absent(probeFunction), []any{syncFunction(s.Table).Quoted() + "()"}
 	case "prepare/widen-sequence":
 		for _, sc := range b.seqs {
 			if sc.Sequence.String() == obj {
 				r.ID, r.SQL, r.Lock = "rollback/narrow-sequence/"+obj, "ALTER SEQUENCE "+sc.Sequence.Quoted()+" AS "+sc.From, ShareRowExclusive
 				r.Note = "fails if the sequence has already passed the " + sc.From + " range"
+				r.Probe, r.ProbeArgs = absent(probeSeqType), s.ProbeArgs
 			}
 		}
 	case "cutover/index":
@@ -83,17 +92,26 @@ func (b *builder) undo(s Step) (Step, bool) {
 		if s.InTx { // an ON ONLY parent index cannot be dropped concurrently
 			r.SQL, r.Lock, r.InTx = "DROP INDEX IF EXISTS "+s.ProbeArgs[0].(string), AccessExclusive, true
 		}
+		// Valid or not: an interrupted build leaves an INVALID index.
+		r.Probe, r.ProbeArgs = probeNoRelation, s.ProbeArgs[:1]
 	case "cutover/statistics":
 		r.ID, r.SQL, r.Lock = "rollback/drop-statistics/"+obj, "DROP STATISTICS IF EXISTS "+qn(s.ProbeArgs[0].(string), s.ProbeArgs[1].(string)), ShareUpdateExclusive
+		r.Probe, r.ProbeArgs = absent(probeStatistics), s.ProbeArgs
 	case "cutover/constraint":
 		// A foreign key's drop locks its parent too: in the same order.
 		lock, _, _ := strings.Cut(s.SQL, "ALTER TABLE ")
 		r.ID, r.SQL, r.Lock = "rollback/drop-constraint/"+obj, lock+"ALTER TABLE "+s.Table.Quoted()+" DROP CONSTRAINT IF EXISTS "+catalog.Ident(s.ProbeArgs[1].(string)), AccessExclusive
+		// Validated or not: NOT VALID is added first, validated later.
+		r.Probe, r.ProbeArgs = absent(probeCon), s.ProbeArgs[:2]
 	default:
 		return Step{}, false
 	}
 	return r, r.ID != ""
 }
+
+// absent turns a probe that is true when an object exists into one that
+// is true when it does not: the "already done?" of the step dropping it.
+func absent(probe string) string { return "SELECT NOT (" + probe + ")" }
 
 // splitID splits "phase/kind/object" into "phase/kind" and "object".
 func splitID(id string) (kind, obj string) {

@@ -20,6 +20,9 @@ const (
 	probeNoInvalidIndex = `SELECT NOT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND NOT indisvalid)`
 	probeCon            = `SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2)`
 	probeConValid       = `SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2 AND convalidated)`
+	probeFunction       = `SELECT to_regprocedure($1) IS NOT NULL`
+	// probeNoRelation is true when the relation (an index) is gone.
+	probeNoRelation = `SELECT to_regclass($1) IS NULL`
 )
 
 // prepareSteps adds the shadow columns, the triggers that keep them equal

@@ -22,6 +22,7 @@ func WriteText(w io.Writer, p *Plan) error {
 		pw.printf("\n%s.\n", p.Reason)
 	}
 	pw.closure(p)
+	pw.citus(p)
 	pw.findings("Blockers (the migration cannot start until they are fixed)", p.Blockers)
 	pw.findings("Warnings", p.Warnings)
 	pw.estimates(p.Estimates)

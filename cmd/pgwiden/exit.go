@@ -20,7 +20,7 @@ const (
 	exitFailure  = 1 // the database or the environment failed
 	exitUsage    = 2 // bad input: unknown object, wrong type, bad flag, a phase run out of order
 	exitAtRisk   = 3 // audit: something is above --threshold or on a runway (wins over 6)
-	exitBlocked  = 4 // plan, prepare: the migration has blockers to fix first; runway: refused (nothing changed)
+	exitBlocked  = 4 // plan, prepare: the migration has blockers to fix first; any phase: its preflight failed; runway: refused (nothing changed)
 	exitBusy     = 5 // another pgwiden process holds the migration's lock
 	exitUnknown  = 6 // audit: nothing above --threshold, but some values could not be read (no privilege)
 	exitInternal = 70
@@ -74,13 +74,14 @@ func exitCode(err error) int {
 		de *migrator.DriftError
 		bu *state.BusyError
 		rf *runway.RefusedError
+		pf *migrator.PreflightError
 	)
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.As(err, &pe), errors.As(err, &te), errors.As(err, &po):
 		return exitUsage
-	case errors.As(err, &be), errors.As(err, &rf), errors.As(err, &de):
+	case errors.As(err, &be), errors.As(err, &rf), errors.As(err, &de), errors.As(err, &pf):
 		return exitBlocked
 	case errors.As(err, &bu):
 		return exitBusy

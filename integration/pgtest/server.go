@@ -41,17 +41,35 @@ var current *server
 // the server and exits with the tests' code. When no server can be had it
 // prints the cause and how to provide one, and exits 1 so the run fails.
 func Main(m *testing.M) {
-	os.Exit(run(m))
+	os.Exit(run(m, Requirement{}))
+}
+
+// Requirement is what a test package needs of its server beyond a plain
+// PostgreSQL: settings to start a local cluster with, a check that the
+// server meets it, and the fix to print when it does not.
+type Requirement struct {
+	Settings []string
+	// Check returns an error when the running server lacks what is needed.
+	Check func(ctx context.Context, admin *pgxpool.Pool) error
+	// Fix tells the developer or the CI log how to provide it.
+	Fix string
+}
+
+// MainWith is Main for a package whose tests need more than a plain
+// server (the Citus tests: shared_preload_libraries = 'citus'). When the
+// server cannot meet req the run fails, printing the cause and req.Fix.
+func MainWith(m *testing.M, req Requirement) {
+	os.Exit(run(m, req))
 }
 
 // run is Main without os.Exit, so that its defers stop the server also when
 // m.Run panics in this goroutine.
-func run(m *testing.M) int {
+func run(m *testing.M, req Requirement) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	ps, err := pgserver.Start(ctx, pgserver.Options{})
+	ps, err := pgserver.Start(ctx, pgserver.Options{Settings: req.Settings})
 	cancel()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "pgtest: no PostgreSQL server for the tests: %v\n\n%s\n", err, pgserver.HowToProvide)
+		fmt.Fprintf(os.Stderr, "pgtest: no PostgreSQL server for the tests: %v\n\n%s\n", err, howToProvide(req))
 		return 1
 	}
 	srv := &server{Server: ps}
@@ -61,6 +79,10 @@ func run(m *testing.M) int {
 
 	if err := srv.prepare(); err != nil {
 		fmt.Fprintf(os.Stderr, "pgtest: prepare %s server: %v\n", srv.Kind(), err)
+		return 1
+	}
+	if err := srv.meets(req); err != nil {
+		fmt.Fprintf(os.Stderr, "pgtest: the %s server (%s) cannot run these tests: %v\n\n%s\n", srv.Kind(), srv.Describe(), err, req.Fix)
 		return 1
 	}
 	current = srv
@@ -168,4 +190,23 @@ func mustCurrent() *server {
 		panic("pgtest: no server: call pgtest.Main(m) from TestMain in this test package")
 	}
 	return current
+}
+
+// howToProvide is the fix printed when no server could be started: with a
+// requirement (e.g. a preloaded library missing), its fix comes first.
+func howToProvide(req Requirement) string {
+	if req.Fix == "" {
+		return pgserver.HowToProvide
+	}
+	return req.Fix + "\n\n" + pgserver.HowToProvide
+}
+
+// meets runs the requirement's check on the prepared server.
+func (s *server) meets(req Requirement) error {
+	if req.Check == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return req.Check(ctx, s.admin)
 }
