@@ -64,6 +64,8 @@ func (l *loader) loadTables(ctx context.Context) error {
 		TotalBytes      int64   `db:"total_bytes"`
 		RLSEnabled      bool    `db:"rls_enabled"`
 		ReplicaIdentity string  `db:"replica_identity"`
+		Pages           int64   `db:"pages"`
+		AccessMethod    string  `db:"access_method"`
 	}
 	rows, err := collect[row](ctx, l.q, tablesSQL, l.nspOIDs)
 	if err != nil {
@@ -88,6 +90,8 @@ func (l *loader) loadTables(ctx context.Context) error {
 			TotalBytes:      r.TotalBytes,
 			RLSEnabled:      r.RLSEnabled,
 			ReplicaIdentity: r.ReplicaIdentity,
+			Pages:           r.Pages,
+			AccessMethod:    r.AccessMethod,
 		})
 	}
 	return nil

@@ -44,6 +44,7 @@ func (l *loader) loadPolicies(ctx context.Context) error {
 	type row struct {
 		OID     uint32   `db:"oid"`
 		Name    string   `db:"name"`
+		Def     string   `db:"def"`
 		Columns []string `db:"columns"`
 	}
 	rows, err := collect[row](ctx, l.q, policiesSQL, l.oids)
@@ -52,7 +53,7 @@ func (l *loader) loadPolicies(ctx context.Context) error {
 	}
 	for _, r := range rows {
 		if t := l.table(r.OID); t != nil {
-			t.Policies = append(t.Policies, Policy{Name: r.Name, Columns: nilIfEmpty(r.Columns)})
+			t.Policies = append(t.Policies, Policy{Name: r.Name, Def: r.Def, Columns: nilIfEmpty(r.Columns)})
 		}
 	}
 	return nil

@@ -30,6 +30,12 @@ type Table struct {
 	// TableBytes is the heap size; TotalBytes adds indexes and TOAST.
 	TableBytes int64 `json:"table_bytes"`
 	TotalBytes int64 `json:"total_bytes"`
+	// Pages is pg_class.relpages, counted with RowEstimate by VACUUM and
+	// ANALYZE (0 when never counted).
+	Pages int64 `json:"pages,omitempty"`
+	// AccessMethod is the table access method, "heap" for ordinary tables
+	// ("" for partitioned tables and in fixtures older than this field).
+	AccessMethod string `json:"access_method,omitempty"`
 
 	Columns     []Column     `json:"columns"`
 	Constraints []Constraint `json:"constraints,omitempty"`
@@ -148,7 +154,10 @@ type Trigger struct {
 
 // Policy is a row-level security policy.
 type Policy struct {
-	Name    string   `json:"name"`
+	Name string `json:"name"`
+	// Def is the CREATE POLICY statement that re-creates it, e.g.
+	// "CREATE POLICY p ON public.t AS PERMISSIVE FOR ALL TO PUBLIC USING ((tenant_id = 1))".
+	Def     string   `json:"def,omitempty"`
 	Columns []string `json:"columns,omitempty"` // columns its expressions use
 }
 

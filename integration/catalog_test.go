@@ -53,7 +53,8 @@ func TestCatalogLoad(t *testing.T) {
 		if !taggings.RLSEnabled || taggings.ReplicaIdentity != "f" {
 			t.Errorf("taggings rls=%v replica identity=%q", taggings.RLSEnabled, taggings.ReplicaIdentity)
 		}
-		equal(t, "taggings policies", taggings.Policies, []catalog.Policy{{Name: "taggings_tenant", Columns: []string{"tenant_id"}}})
+		equal(t, "taggings policies", taggings.Policies, []catalog.Policy{{Name: "taggings_tenant", Columns: []string{"tenant_id"},
+			Def: "CREATE POLICY taggings_tenant ON public.taggings AS PERMISSIVE FOR ALL TO PUBLIC USING ((tenant_id = (current_setting('app.tenant'::text, true))::integer))"}})
 		equal(t, "tags publications", tags.Publications, []string{"all_tables_pub", "tags_pub"})
 		equal(t, "tenants publications", mustTable(t, snap, pub("tenants")).Publications, []string{"all_tables_pub"})
 		if snap.ServerVersion >= 150000 {

@@ -86,7 +86,7 @@ func TestPlanCommandExitCodes(t *testing.T) {
 		{"already bigint", []string{"--table", "done", "--column", "id"}, 0, "Nothing to do: public.done.id is already bigint", ""},
 		{"bigint fed by an integer sequence", []string{"--table", "orders", "--column", "id"}, 0, `ALTER SEQUENCE "public"."orders_id_seq" AS bigint`, ""},
 		{"blockers", []string{"--table", "accounts", "--column", "id"}, 4, "[generated-dep] public.accounts.id", "blocker(s): fix them"},
-		{"missing flag", []string{"--table", "docs"}, 2, "", `Required flag "column" not set`},
+		{"missing flag", []string{"--table", "docs"}, 2, "", `--column not set`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -122,7 +122,7 @@ func TestStateJobs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
-	if j.ID == 0 || j.Phase != state.PhasePreparing || j.Target != tags.Target || j.LastError != "" || j.MaxRate != nil ||
+	if j.ID == 0 || j.Phase != state.PhasePreparing || j.Target.String() != tags.Target.String() || j.LastError != "" || j.MaxRate != nil ||
 		len(j.Plan.Steps) != 1 || j.Plan.Steps[0].ID != tags.Steps[0].ID || j.CreatedAt.IsZero() {
 		t.Fatalf("Create returned %+v", j)
 	}

@@ -30,6 +30,9 @@ func (m *Migrator) Cutover(ctx context.Context, t planner.Target) error {
 	if err := r.require(t, state.PhaseBackfilled, state.PhaseCuttingOver); err != nil {
 		return alreadyPast(r, err, "cutover")
 	}
+	if err := r.checkPartitions(ctx); err != nil {
+		return r.fail(ctx, err)
+	}
 	if err := r.setPhase(ctx, state.PhaseCuttingOver); err != nil {
 		return err
 	}
@@ -113,6 +116,10 @@ func (r *run) beforeSwap(ctx context.Context) error {
 	}
 	// The wait may be long: check for autovacuum when it ends.
 	if err := r.waitPostponed(ctx); err != nil {
+		return err
+	}
+	// Checked again last: the index builds take a while.
+	if err := r.checkPartitions(ctx); err != nil {
 		return err
 	}
 	return r.checkWraparound(ctx)

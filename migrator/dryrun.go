@@ -39,7 +39,7 @@ func writeDryRun(w io.Writer, p *planner.Plan, phase planner.Phase, done map[str
 		}
 		fmt.Fprintf(&b, "\n-- %d. %s%s\n-- lock: %s, %s\n", n, s.ID, state, s.Lock, where)
 		if s.Batch != nil {
-			fmt.Fprintf(&b, "-- repeated per batch of keys (%s), each batch one transaction with its checkpoint\n", strings.Join(s.Batch.Key, ", "))
+			fmt.Fprintf(&b, "-- repeated per %s, each batch one transaction with its checkpoint\n", s.Batch.Unit())
 		}
 		fmt.Fprintf(&b, "%s;\n", s.SQL)
 	}

@@ -11,7 +11,16 @@ type tableWork struct {
 	t      *catalog.Table
 	cols   []member
 	leaves []*catalog.Table // the table itself unless it is partitioned
+	// parts are the partitions under a partitioned table, each with the
+	// same columns: their column follows the parent's, but indexes,
+	// constraints and triggers declared on a partition alone (not cloned
+	// from the parent) are theirs to rebuild, as a plain table's are.
+	parts []*tableWork
 }
+
+// units returns w and its partitions: everything whose own indexes,
+// constraints and triggers the cutover rebuilds.
+func (w *tableWork) units() []*tableWork { return append([]*tableWork{w}, w.parts...) }
 
 // builder carries what the step renderers share.
 type builder struct {
@@ -37,9 +46,21 @@ type builder struct {
 // target cannot be planned at all; blockers found along the way are part of
 // the plan, so an operator sees all of them at once.
 func Build(snap *catalog.Snapshot, t Target) (*Plan, error) {
-	tab, col, err := resolve(snap, t)
+	tab, cols, err := resolveAll(snap, t)
 	if err != nil {
 		return nil, err
+	}
+	// Columns already bigint among several add nothing; one alone is
+	// looked at below (its sequence may still be narrow).
+	var narrow []*catalog.Column
+	for _, c := range cols {
+		if catalog.IsNarrowInt(c.Type) {
+			narrow = append(narrow, c)
+		}
+	}
+	col := cols[0]
+	if len(narrow) > 0 {
+		col = narrow[0]
 	}
 	p := &Plan{FormatVersion: FormatVersion, Target: t, Blockers: []Finding{}, Warnings: []Finding{}, Steps: []Step{}, Tables: []TableChange{}}
 	if !catalog.IsNarrowInt(col.Type) {
@@ -62,7 +83,7 @@ func Build(snap *catalog.Snapshot, t Target) (*Plan, error) {
 		b.sequenceSteps()
 		return p, nil
 	}
-	b.collect(closure(snap, tab, col))
+	b.collect(closure(snap, tab, narrow))
 	b.check()
 	b.estimate()
 	b.render()
@@ -75,26 +96,33 @@ func Build(snap *catalog.Snapshot, t Target) (*Plan, error) {
 func (b *builder) collect(members []member) {
 	for _, m := range members {
 		b.in[catalog.ColumnRef{Table: m.table.Name, Column: m.col.Name}] = true
+		for _, d := range descendants(b.snap, m.table) {
+			b.in[catalog.ColumnRef{Table: d.Name, Column: m.col.Name}] = true
+		}
 		w := b.byName[m.table.Name]
 		if w == nil {
-			w = &tableWork{t: m.table, leaves: []*catalog.Table{m.table}}
-			if m.table.Kind == "partitioned" {
-				w.leaves = leaves(b.snap, m.table)
-			}
+			w = &tableWork{t: m.table, leaves: rowTables(b.snap, m.table)}
 			b.byName[m.table.Name] = w
 			b.work = append(b.work, w)
 		}
 		w.cols = append(w.cols, m)
+	}
+	for _, w := range b.work {
+		for _, d := range descendants(b.snap, w.t) {
+			pw := &tableWork{t: d, cols: w.cols, leaves: rowTables(b.snap, d)}
+			w.parts = append(w.parts, pw)
+		}
 	}
 	b.fks = affectedFKs(b.snap, b.in)
 	b.seqs = sequenceChanges(b.snap, members)
 	b.plan.Sequences = b.seqs
 	for _, w := range b.work {
 		tc := TableChange{Table: w.t.Name, BatchKey: batchKey(w.t), Partitioned: w.t.Kind == "partitioned"}
-		if tc.Partitioned {
-			for _, l := range w.leaves {
+		for _, l := range w.leaves {
+			if tc.Partitioned || len(w.leaves) > 1 {
 				tc.Leaves = append(tc.Leaves, l.Name)
 			}
+			tc.Walks = append(tc.Walks, walkOf(b.snap, l))
 		}
 		for _, m := range w.cols {
 			tc.Columns = append(tc.Columns, ColumnChange{Name: m.col.Name, Type: m.col.Type, NotNull: m.col.NotNull,
@@ -111,13 +139,19 @@ func (b *builder) check() {
 		tables = append(tables, w.t)
 		b.finds.checkTable(b.snap, w.t)
 		for _, l := range w.leaves {
-			if l != w.t && batchKey(l) == nil {
-				b.finds.block("no-batch-key", l.Name.String(), "partition has no primary key or unique index on NOT NULL columns to walk the backfill by",
-					"add a primary key or a unique index on NOT NULL columns to the partition")
-			}
+			b.finds.checkWalk(b.snap, l)
 		}
 		for _, m := range w.cols {
 			b.finds.checkColumn(w.t, m.col)
+			b.finds.checkDependents(w.t, m.col)
+		}
+		for _, p := range w.parts {
+			b.finds.checkTable(b.snap, p.t)
+			for _, m := range p.cols {
+				if c := p.t.Column(m.col.Name); c != nil {
+					b.finds.checkDependents(p.t, c)
+				}
+			}
 		}
 	}
 	b.views = b.finds.checkViews(b.snap, b.in, b.snap.Superuser)

@@ -29,17 +29,9 @@ func (f *findings) checkTable(snap *catalog.Snapshot, t *catalog.Table) {
 		f.block("not-owner", name, fmt.Sprintf("the table is owned by %q and %q is not a member of that role; ALTER TABLE needs ownership", t.Owner, snap.CurrentUser),
 			fmt.Sprintf("run pgwiden as the owner (or a member of role %q)", t.Owner))
 	}
-	if t.PartitionOf != nil {
-		f.block("partition", name, fmt.Sprintf("the table is a partition of %s; a partition's column type follows its parent", t.PartitionOf),
-			fmt.Sprintf("target the parent table %s instead", t.PartitionOf))
-	}
-	if len(t.InheritsFrom) > 0 || len(t.InheritedBy) > 0 {
-		f.block("inheritance", name, "the table takes part in classic (non-partition) inheritance; the column would have to change in every table of the hierarchy at once",
-			"detach the inheritance children (ALTER TABLE ... NO INHERIT) or migrate with a maintenance window")
-	}
-	if t.Kind != "partitioned" && batchKey(t) == nil {
-		f.block("no-batch-key", name, "no primary key or unique index on NOT NULL columns to walk the backfill by (keyset batches)",
-			"add a primary key or a unique index on NOT NULL columns (CREATE UNIQUE INDEX CONCURRENTLY)")
+	if len(t.InheritsFrom) > 1 {
+		f.block("inheritance", name, fmt.Sprintf("the table inherits from %d parents; its columns follow all of them at once", len(t.InheritsFrom)),
+			"detach it from all parents but one (ALTER TABLE ... NO INHERIT) or migrate with a maintenance window")
 	}
 	if t.Unlogged {
 		f.warn("unlogged", name, "the table is UNLOGGED: a crash during the migration empties it, as it would anyway", "")
@@ -61,6 +53,15 @@ func (f *findings) checkTable(snap *catalog.Snapshot, t *catalog.Table) {
 	}
 }
 
+// checkWalk blocks a table that holds rows but can be walked neither by a
+// key nor by ctid.
+func (f *findings) checkWalk(snap *catalog.Snapshot, t *catalog.Table) {
+	if w := walkOf(snap, t); w.Method == "" {
+		f.block("no-batch-key", t.Name.String(), w.Why,
+			"add a primary key or a unique index on NOT NULL columns (CREATE UNIQUE INDEX CONCURRENTLY)")
+	}
+}
+
 // isRowUpdateTrigger reports whether a trigger fires on the backfill's
 // UPDATEs, which set only the shadow columns: a row trigger on UPDATE
 // without a column list (UPDATE OF names columns the backfill never sets).
@@ -78,9 +79,16 @@ func (f *findings) checkColumn(t *catalog.Table, c *catalog.Column) {
 	if c.Generated != "" {
 		f.block("generated", obj, "the column is a generated column", "make it a plain column first")
 	}
+}
+
+// checkDependents looks at what depends on one closure column of a table
+// or of one of its partitions.
+func (f *findings) checkDependents(t *catalog.Table, c *catalog.Column) {
+	obj := t.Name.String() + "." + c.Name
 	for _, g := range c.GeneratedDeps {
-		f.block("generated-dep", obj, fmt.Sprintf("generated column %s is computed from it; it cannot be moved to the new column without a table rewrite", catalog.Ident(g)),
-			fmt.Sprintf("drop generated column %s (or turn it into a trigger-maintained column) before the migration", catalog.Ident(g)))
+		f.block("generated-dep", obj, fmt.Sprintf("stored generated column %s is computed from it; its expression cannot be moved to the new column without a table rewrite", catalog.Ident(g)),
+			fmt.Sprintf("before prepare run ALTER TABLE %s ALTER COLUMN %s DROP EXPRESSION (PostgreSQL 13+; it keeps its values as a plain column, to be kept current by the application or a trigger during the migration; on 12, drop the column), and make it generated again after cleanup, in a maintenance window (that rewrites the table)",
+				t.Name.Quoted(), catalog.Ident(g)))
 	}
 	if slices.Contains(t.PartitionKey, c.Name) {
 		f.block("partition-key", obj, "the column is part of the partition key, which cannot be swapped for another column",
@@ -93,9 +101,13 @@ func (f *findings) checkColumn(t *catalog.Table, c *catalog.Column) {
 		}
 	}
 	for _, p := range t.Policies {
-		if slices.Contains(p.Columns, c.Name) {
-			f.block("policy", obj, fmt.Sprintf("row-level security policy %s uses it; pgwiden does not rebuild policies", catalog.Ident(p.Name)),
-				fmt.Sprintf("drop policy %s before cutover and re-create it right after", catalog.Ident(p.Name)))
+		switch {
+		case !slices.Contains(p.Columns, c.Name):
+		case p.Def == "": // a catalog dumped before policies had definitions
+			f.block("policy", obj, fmt.Sprintf("row-level security policy %s uses it, and the catalog has no definition to re-create it from", catalog.Ident(p.Name)),
+				"plan again from the live database")
+		default:
+			f.warn("policy", obj+" policy "+p.Name, "row-level security policy reads the column: the swap drops and re-creates it from its definition, in the same transaction", "")
 		}
 	}
 	for _, ix := range t.Indexes {

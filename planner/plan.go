@@ -30,8 +30,13 @@ type TableChange struct {
 	Columns []ColumnChange `json:"columns"`
 	// BatchKey is the unique, NOT NULL key the backfill walks (keyset).
 	BatchKey []string `json:"batch_key,omitempty"`
+	// Walks says how the backfill and the verifications go through each
+	// table that holds rows (the table itself, or its leaf partitions).
+	Walks []Walk `json:"walks,omitempty"`
 	// Partitioned tables are changed through their parent; their leaf
-	// partitions are backfilled one by one.
+	// partitions are backfilled one by one. Leaves also lists, for a
+	// parent in classic inheritance, the parent and every table that
+	// inherits from it: each holds rows of its own.
 	Partitioned bool            `json:"partitioned,omitempty"`
 	Leaves      []catalog.QName `json:"leaves,omitempty"`
 	Rows        float64         `json:"rows"`

@@ -16,11 +16,13 @@ func (b *builder) renderAll() error {
 	b.phase, b.onto = Cutover, ontoShadow
 	b.verifySteps(shadowName, "read-only pass; must find 0 rows")
 	for _, w := range b.work {
-		if err := b.indexSteps(w, allIndexes); err != nil {
-			return err
-		}
-		if err := b.checkSteps(w); err != nil {
-			return err
+		for _, u := range w.units() {
+			if err := b.indexSteps(u, allIndexes); err != nil {
+				return err
+			}
+			if err := b.checkSteps(u); err != nil {
+				return err
+			}
 		}
 	}
 	if err := b.fkSteps(); err != nil {

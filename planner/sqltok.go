@@ -107,9 +107,11 @@ func closeQuote(s string, i int, q byte, backslash bool) (int, error) {
 	return 0, fmt.Errorf("unterminated %c in %q", q, s)
 }
 
-// renameColumns rewrites column identifiers in a definition: an identifier
-// is a column unless it is a function name (followed by "("), a type in a
-// cast (after "::") or a qualified name's part (next to ".").
+// renameColumns rewrites column identifiers in an expression: an
+// identifier is a column unless it is a function name (followed by "("), a
+// type in a cast (after "::"), a qualified name's part (next to ".") or the
+// word after NULLS, USING or COLLATE. Index definitions go through
+// renameIndexTail, which knows their structure.
 func renameColumns(def string, rename map[string]string) (string, error) {
 	toks, err := tokenize(def)
 	if err != nil {
@@ -129,8 +131,13 @@ func renameColumns(def string, rename map[string]string) (string, error) {
 
 func isCallOrQualified(toks []token, i int) bool {
 	next, prev := neighbour(toks, i, 1), neighbour(toks, i, -1)
-	return next == "(" || next == "." || prev == "::" || prev == "."
+	return next == "(" || next == "." || prev == "::" || prev == "." || keywordBefore[strings.ToLower(prev)]
 }
+
+// keywordBefore lists the words after which PostgreSQL prints a keyword or
+// a name that is not a column, unquoted when it is an unreserved keyword:
+// NULLS FIRST/LAST, USING hash, COLLATE "C".
+var keywordBefore = map[string]bool{"nulls": true, "using": true, "collate": true}
 
 // neighbour returns the text of the nearest non-space token in direction d.
 func neighbour(toks []token, i, d int) string {

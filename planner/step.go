@@ -1,6 +1,10 @@
 package planner
 
-import "github.com/pgwiden/pgwiden/catalog"
+import (
+	"strings"
+
+	"github.com/pgwiden/pgwiden/catalog"
+)
 
 // Phase names a phase of the migration.
 type Phase string
@@ -71,6 +75,10 @@ type Step struct {
 // last]. The First* forms start from the beginning of the table.
 type Batch struct {
 	Key []string `json:"key"`
+	// Walk is WalkCtidRange or WalkCtidList for a walk by physical position
+	// (Key is then "ctid" and the bounds are page numbers); empty for a
+	// keyset walk.
+	Walk string `json:"walk,omitempty"`
 	// Estimate is the table's row count from statistics, for progress.
 	Estimate int64 `json:"estimate"`
 	// Last reads the table's last key, where a walk that begins now stops.
@@ -79,4 +87,12 @@ type Batch struct {
 	NextBound  string `json:"next_bound"`
 	First      string `json:"first"`
 	Next       string `json:"next"`
+}
+
+// Unit says what one batch covers, for plan and --dry-run.
+func (b *Batch) Unit() string {
+	if b.Walk != "" {
+		return "range of pages (ctid)"
+	}
+	return "batch of keys (" + strings.Join(b.Key, ", ") + ")"
 }

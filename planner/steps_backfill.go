@@ -19,13 +19,13 @@ func (b *builder) backfillSteps() {
 			differs = append(differs, s+" IS DISTINCT FROM "+o)
 		}
 		for _, l := range w.leaves {
-			key := batchKey(l)
-			if key == nil {
+			upd := "UPDATE " + only(l) + " SET " + strings.Join(sets, ", ") + " WHERE " + rangeSlot + " AND (" + strings.Join(differs, " OR ") + ")"
+			bt := batches(l, walkOf(b.snap, l), upd)
+			if bt == nil {
 				continue // reported as a blocker
 			}
-			upd := "UPDATE " + l.Name.Quoted() + " SET " + strings.Join(sets, ", ") + " WHERE " + rangeSlot + " AND (" + strings.Join(differs, " OR ") + ")"
 			b.add(Step{ID: "backfill/copy/" + l.Name.String(), Phase: Backfill, Table: l.Name,
-				Batch: keyset(l, key, upd), Lock: RowExclusive, InTx: true,
+				Batch: bt, Lock: RowExclusive, InTx: true,
 				Note: "one short transaction per batch, committed with its checkpoint"})
 		}
 	}
@@ -48,12 +48,11 @@ func (b *builder) verifySteps(other func(string) string, note string) {
 			differs = append(differs, catalog.Ident(other(m.col.Name))+" IS DISTINCT FROM "+catalog.Ident(m.col.Name))
 		}
 		for _, l := range w.leaves {
-			key := batchKey(l)
-			if key == nil {
+			q := "SELECT count(*) FROM " + only(l) + " WHERE " + rangeSlot + " AND (" + strings.Join(differs, " OR ") + ")"
+			bt := batches(l, walkOf(b.snap, l), q)
+			if bt == nil {
 				continue
 			}
-			q := "SELECT count(*) FROM " + l.Name.Quoted() + " WHERE " + rangeSlot + " AND (" + strings.Join(differs, " OR ") + ")"
-			bt := keyset(l, key, q)
 			b.add(Step{ID: string(b.phase) + "/verify/" + l.Name.String(), Phase: b.phase, Table: l.Name, SQL: bt.Next, Batch: bt,
 				Lock: AccessShare, InTx: true, Note: note})
 		}
@@ -67,7 +66,7 @@ const rangeSlot = "\x00"
 // keyset renders the batch statements for a key; stmt has one rangeSlot
 // where the key range goes.
 func keyset(tab *catalog.Table, key []string, stmt string) *Batch {
-	t := tab.Name
+	rel := only(tab)
 	k := rowExpr(key)
 	n := len(key)
 	params := func(from int) string {
@@ -85,7 +84,7 @@ func keyset(tab *catalog.Table, key []string, stmt string) *Batch {
 	desc := strings.Join(prefixEach("b.", suffixEach(key, " DESC")), ", ")
 	bound := func(where string, limit int) string {
 		return fmt.Sprintf("SELECT %s, count(*) OVER () FROM (SELECT %s FROM %s%s ORDER BY %s LIMIT $%d) b ORDER BY %s LIMIT 1",
-			strings.Join(prefixEach("b.", suffixEach(key, "::text")), ", "), order, t.Quoted(), where, order, limit, desc)
+			strings.Join(prefixEach("b.", suffixEach(key, "::text")), ", "), order, rel, where, order, limit, desc)
 	}
 	return &Batch{
 		Key:      key,
@@ -93,7 +92,7 @@ func keyset(tab *catalog.Table, key []string, stmt string) *Batch {
 		// Qualified for the same reason as the bounds: ORDER BY must sort
 		// the key, not its text.
 		Last: fmt.Sprintf("SELECT %s FROM %s l ORDER BY %s LIMIT 1", strings.Join(prefixEach("l.", suffixEach(key, "::text")), ", "),
-			t.Quoted(), strings.Join(prefixEach("l.", suffixEach(key, " DESC")), ", ")),
+			rel, strings.Join(prefixEach("l.", suffixEach(key, " DESC")), ", ")),
 		FirstBound: bound(" WHERE "+k+" <= "+params(1), n+1),
 		NextBound:  bound(" WHERE "+k+" > "+params(1)+" AND "+k+" <= "+params(n+1), 2*n+1),
 		First:      strings.Replace(stmt, rangeSlot, k+" <= "+params(1), 1),

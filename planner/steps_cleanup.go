@@ -13,16 +13,21 @@ import (
 func (b *builder) cleanupSteps() {
 	for _, w := range b.work {
 		t := w.t.Name
-		b.add(Step{ID: "cleanup/drop-trigger/" + t.String(), Phase: Cleanup, Table: t,
-			SQL:  "DROP TRIGGER IF EXISTS " + catalog.Ident(SyncTrigger) + " ON " + t.Quoted(),
-			Lock: AccessExclusive, InTx: true, Note: "catalog change only"})
+		for _, tt := range b.triggerTables(w) {
+			b.add(Step{ID: "cleanup/drop-trigger/" + tt.String(), Phase: Cleanup, Table: tt,
+				SQL:  "DROP TRIGGER IF EXISTS " + catalog.Ident(SyncTrigger) + " ON " + tt.Quoted(),
+				Lock: AccessExclusive, InTx: true, Note: "catalog change only"})
+		}
 		b.add(Step{ID: "cleanup/drop-function/" + t.String(), Phase: Cleanup, Table: t,
 			SQL: "DROP FUNCTION IF EXISTS " + syncFunction(t).Quoted() + "()", Lock: NoLock, InTx: true})
-		if w.t.Kind != "partitioned" {
-			for _, ix := range b.closureIndexes(w) {
+		for _, u := range w.units() {
+			if u.t.Kind == "partitioned" {
+				continue
+			}
+			for _, ix := range b.closureIndexes(u) {
 				if ix.Constraint == "" {
-					old := catalog.QName{Schema: t.Schema, Name: oldObject(ix.Name)}
-					b.add(Step{ID: "cleanup/drop-index/" + old.String(), Phase: Cleanup, Table: t,
+					old := catalog.QName{Schema: u.t.Name.Schema, Name: oldObject(ix.Name)}
+					b.add(Step{ID: "cleanup/drop-index/" + old.String(), Phase: Cleanup, Table: u.t.Name,
 						SQL: "DROP INDEX CONCURRENTLY IF EXISTS " + old.Quoted(), Lock: ShareUpdateExclusive, InTx: false})
 				}
 			}

@@ -88,37 +88,95 @@ func (b *builder) concurrentIndex(t *catalog.Table, ix catalog.Index, rename map
 }
 
 func (b *builder) partitionedIndex(w *tableWork, ix catalog.Index) error {
-	var children []catalog.QName
-	for _, l := range w.leaves {
-		lix := childIndex(l, catalog.QName{Schema: w.t.Name.Schema, Name: ix.Name})
-		if lix == nil {
-			return fmt.Errorf("partition %s has no index attached to %s", l.Name, ix.Name)
-		}
-		if err := b.concurrentIndex(l, *lix, b.renames(w)); err != nil {
-			return err
-		}
-		children = append(children, catalog.QName{Schema: l.Name.Schema, Name: b.onto.name(lix.Name)})
-	}
-	if ix.Constraint != "" {
-		return nil // the swap's ADD CONSTRAINT on the parent adopts them
-	}
-	// The parent index comes after its children so that a rollback, which
-	// runs in reverse, drops it (and with it the attached children) first.
-	parent := catalog.QName{Schema: w.t.Name.Schema, Name: b.onto.name(ix.Name)}
-	sql, err := rebuildIndex(w.t.Name, ix, "", parent.Name, b.renames(w))
+	tree, err := indexTree(b.snap, w.t, ix)
 	if err != nil {
 		return err
 	}
-	sql = strings.Replace(sql, " ON "+w.t.Name.Quoted(), " ON ONLY "+w.t.Name.Quoted(), 1)
-	b.add(Step{ID: string(b.phase) + "/index/" + parent.String(), Phase: b.phase, Table: w.t.Name, SQL: sql,
+	for _, pi := range tree {
+		if pi.table.Kind != "partitioned" {
+			if err := b.concurrentIndex(pi.table, *pi.ix, b.renames(w)); err != nil {
+				return err
+			}
+		}
+	}
+	if ix.Constraint != "" {
+		for _, pi := range tree {
+			if pi.table.Kind == "partitioned" {
+				return fmt.Errorf("constraint %s of %s is on a sub-partitioned table (%s), whose key constraints pgwiden cannot re-add without a scan under the swap's lock", ix.Constraint, w.t.Name, pi.table.Name)
+			}
+		}
+		return nil // the swap's ADD CONSTRAINT on the parent adopts them
+	}
+	// Each parent index comes after its children so that a rollback, which
+	// runs in reverse, drops it (and with it the attached children) first;
+	// sub-partitions' parent indexes, deepest first, before the top one.
+	for i := len(tree) - 1; i >= 0; i-- {
+		if pi := tree[i]; pi.table.Kind == "partitioned" {
+			if err := b.onlyIndex(w, pi.table, *pi.ix, tree); err != nil {
+				return err
+			}
+		}
+	}
+	return b.onlyIndex(w, w.t, ix, tree)
+}
+
+// onlyIndex builds the copy of index ix of partitioned table t ON ONLY t,
+// then attaches to it the copies of its partitions' indexes.
+func (b *builder) onlyIndex(w *tableWork, t *catalog.Table, ix catalog.Index, tree []partIndex) error {
+	parent := catalog.QName{Schema: t.Name.Schema, Name: b.onto.name(ix.Name)}
+	sql, err := rebuildIndex(t.Name, ix, "", parent.Name, b.renames(w))
+	if err != nil {
+		return err
+	}
+	sql = strings.Replace(sql, " ON "+t.Name.Quoted(), " ON ONLY "+t.Name.Quoted(), 1)
+	b.add(Step{ID: string(b.phase) + "/index/" + parent.String(), Phase: b.phase, Table: t.Name, SQL: sql,
 		Lock: Share, InTx: true, Probe: probeIndexExists, ProbeArgs: []any{parent.Quoted()},
 		Note: "ON ONLY: an empty parent index, valid once every partition's index is attached; no scan"})
-	for _, child := range children {
-		b.add(Step{ID: string(b.phase) + "/index-attach/" + child.String(), Phase: b.phase, Table: w.t.Name,
+	self := catalog.QName{Schema: t.Name.Schema, Name: ix.Name}
+	for _, pi := range tree {
+		if pi.parent != self {
+			continue
+		}
+		child := catalog.QName{Schema: pi.table.Name.Schema, Name: b.onto.name(pi.ix.Name)}
+		b.add(Step{ID: string(b.phase) + "/index-attach/" + child.String(), Phase: b.phase, Table: t.Name,
 			SQL:  "ALTER INDEX " + parent.Quoted() + " ATTACH PARTITION " + child.Quoted(),
 			Lock: ShareUpdateExclusive, InTx: true, Probe: probeIndexAttached, ProbeArgs: []any{child.Quoted()}})
 	}
 	return nil
+}
+
+// partIndex is the index of a partition attached to a parent index.
+type partIndex struct {
+	table  *catalog.Table
+	ix     *catalog.Index
+	parent catalog.QName // the index it is attached to
+}
+
+// indexTree lists the indexes attached to index ix of partitioned table t,
+// directly or through a sub-partitioned partition's index, parents before
+// their children.
+func indexTree(snap *catalog.Snapshot, t *catalog.Table, ix catalog.Index) ([]partIndex, error) {
+	var out []partIndex
+	name := catalog.QName{Schema: t.Name.Schema, Name: ix.Name}
+	for _, p := range t.Partitions {
+		pt := snap.Table(p)
+		if pt == nil {
+			continue
+		}
+		lix := childIndex(pt, name)
+		if lix == nil {
+			return nil, fmt.Errorf("partition %s has no index attached to %s", pt.Name, ix.Name)
+		}
+		out = append(out, partIndex{table: pt, ix: lix, parent: name})
+		if pt.Kind == "partitioned" {
+			sub, err := indexTree(snap, pt, *lix)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, sub...)
+		}
+	}
+	return out, nil
 }
 
 const (
@@ -141,7 +199,7 @@ func childIndex(l *catalog.Table, p catalog.QName) *catalog.Index {
 func rebuildIndex(t catalog.QName, ix catalog.Index, how, name string, rename map[string]string) (string, error) {
 	tail, unique, err := indexTail(ix.Def)
 	if err == nil {
-		tail, err = renameColumns(tail, rename)
+		tail, err = renameIndexTail(tail, rename)
 	}
 	if err != nil {
 		return "", fmt.Errorf("index %s: %w", ix.Name, err)

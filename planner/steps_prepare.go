@@ -66,11 +66,33 @@ func (b *builder) addSync(w *tableWork) {
 	}
 	b.add(Step{ID: "prepare/sync-function/" + t.String(), Phase: Prepare, Table: t,
 		SQL: syncFunctionSQL(fn, body.String()), Lock: NoLock, InTx: true})
-	b.add(Step{ID: "prepare/sync-trigger/" + t.String(), Phase: Prepare, Table: t,
-		SQL: fmt.Sprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s()",
-			catalog.Ident(SyncTrigger), t.Quoted(), fn.Quoted()),
-		Lock: ShareRowExclusive, InTx: true, Probe: probeTrigger, ProbeArgs: []any{t.Quoted(), SyncTrigger},
-		Note: "from now on every written row carries its bigint copy"})
+	for _, tt := range b.triggerTables(w) {
+		b.add(Step{ID: "prepare/sync-trigger/" + tt.String(), Phase: Prepare, Table: tt,
+			SQL: fmt.Sprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s()",
+				catalog.Ident(SyncTrigger), tt.Quoted(), fn.Quoted()),
+			Lock: ShareRowExclusive, InTx: true, Probe: probeTrigger, ProbeArgs: []any{tt.Quoted(), SyncTrigger},
+			Note: "from now on every written row carries its bigint copy"})
+	}
+}
+
+// rowTriggersOnPartitioned is the first server_version_num that accepts
+// BEFORE ROW triggers on a partitioned table (and clones them onto its
+// partitions, present and future).
+const rowTriggersOnPartitioned = 130000
+
+// triggerTables names the tables that carry w's sync trigger: w itself,
+// or on PostgreSQL 12 each leaf partition of a partitioned w, or w and
+// every table inheriting from it (triggers are not inherited). All of
+// them call w's one sync function.
+func (b *builder) triggerTables(w *tableWork) []catalog.QName {
+	if w.t.Kind == "partitioned" && b.snap.ServerVersion >= rowTriggersOnPartitioned {
+		return []catalog.QName{w.t.Name}
+	}
+	var out []catalog.QName
+	for _, l := range w.leaves {
+		out = append(out, l.Name)
+	}
+	return out
 }
 
 func syncFunctionSQL(fn catalog.QName, body string) string {

@@ -29,24 +29,31 @@ func (b *builder) swapSteps() error {
 func (b *builder) swapSQL(d direction) (string, error) {
 	var s stmts
 	s.add("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", b.lockList())
+	b.dropPolicies(&s)
 	b.dropViews(&s)
 	for _, fk := range b.fks {
 		s.add("ALTER TABLE %s DROP CONSTRAINT %s", fk.table.Name.Quoted(), catalog.Ident(fk.con.Name))
 	}
 	for _, w := range b.work {
-		for _, con := range b.closureConstraints(w) {
-			s.add("ALTER TABLE %s DROP CONSTRAINT %s", w.t.Name.Quoted(), catalog.Ident(con.Name))
+		for _, u := range w.units() {
+			for _, con := range b.closureConstraints(u) {
+				s.add("ALTER TABLE %s DROP CONSTRAINT %s", u.t.Name.Quoted(), catalog.Ident(con.Name))
+			}
 		}
 	}
 	for _, w := range b.work {
 		b.swapColumns(&s, w, d)
-		b.recreateColumnTriggers(&s, w)
+		for _, u := range w.units() {
+			b.recreateColumnTriggers(&s, u)
+		}
 	}
 	for _, w := range b.work {
-		b.swapIndexes(&s, w, d)
-		for _, con := range b.closureConstraints(w) {
-			if con.Type == catalog.ConCheck {
-				s.add("ALTER TABLE %s RENAME CONSTRAINT %s TO %s", w.t.Name.Quoted(), catalog.Ident(d.copy(con.Name)), catalog.Ident(con.Name))
+		for _, u := range w.units() {
+			b.swapIndexes(&s, u, d)
+			for _, con := range b.closureConstraints(u) {
+				if con.Type == catalog.ConCheck {
+					s.add("ALTER TABLE %s RENAME CONSTRAINT %s TO %s", u.t.Name.Quoted(), catalog.Ident(d.copy(con.Name)), catalog.Ident(con.Name))
+				}
 			}
 		}
 	}
@@ -54,6 +61,7 @@ func (b *builder) swapSQL(d direction) (string, error) {
 		return "", err
 	}
 	b.createViews(&s)
+	b.createPolicies(&s)
 	for _, w := range b.work {
 		b.syncFunction(&s, w, d)
 	}

@@ -20,14 +20,13 @@ func (b *builder) swapIndexes(s *stmts, w *tableWork, d direction) {
 			renameIndex(s, t.Schema, ix.Name, d)
 		}
 		if w.t.Kind == "partitioned" {
-			for _, l := range w.leaves {
-				lix := childIndex(l, catalog.QName{Schema: t.Schema, Name: ix.Name})
+			tree, _ := indexTree(b.snap, w.t, ix) // an error was a blocker at indexSteps
+			for _, pi := range tree {
 				switch {
-				case lix == nil:
 				case con == nil:
-					renameIndex(s, l.Name.Schema, lix.Name, d)
+					renameIndex(s, pi.table.Name.Schema, pi.ix.Name, d)
 				default:
-					addKeyUsingIndex(s, l.Name, lix.Constraint, con, d.copy(lix.Name))
+					addKeyUsingIndex(s, pi.table.Name, pi.ix.Constraint, con, d.copy(pi.ix.Name))
 				}
 			}
 			if con != nil {

@@ -19,12 +19,14 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 func (b *builder) touchTriggerFunctions(s *stmts) {
 	var done []catalog.QName
 	for _, w := range b.work {
-		for _, tr := range w.t.Triggers {
-			if tr.Inherited || tr.Name == SyncTrigger || slices.Contains(done, tr.Function) {
-				continue
+		for _, u := range w.units() {
+			for _, tr := range u.t.Triggers {
+				if tr.Inherited || tr.Name == SyncTrigger || slices.Contains(done, tr.Function) {
+					continue
+				}
+				done = append(done, tr.Function)
+				s.add("ALTER FUNCTION %s() RESET %s", tr.Function.Quoted(), unsetSetting(tr.FunctionConfig))
 			}
-			done = append(done, tr.Function)
-			s.add("ALTER FUNCTION %s() RESET %s", tr.Function.Quoted(), unsetSetting(tr.FunctionConfig))
 		}
 	}
 }

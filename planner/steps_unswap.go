@@ -19,11 +19,13 @@ func (b *builder) unswapSteps() error {
 	b.guardSteps()
 	b.verifySteps(oldName, "read-only pass; a row whose value no longer fits the old type stops the rollback")
 	for _, w := range b.work {
-		if err := b.indexSteps(w, keyIndexes); err != nil {
-			return err
-		}
-		if err := b.checkSteps(w); err != nil {
-			return err
+		for _, u := range w.units() {
+			if err := b.indexSteps(u, keyIndexes); err != nil {
+				return err
+			}
+			if err := b.checkSteps(u); err != nil {
+				return err
+			}
 		}
 		for _, m := range w.cols {
 			if m.col.NotNull {

@@ -13,7 +13,7 @@ import (
 // warnings, estimates, then every phase's SQL with the lock it takes.
 func WriteText(w io.Writer, p *Plan) error {
 	pw := &printer{w: w}
-	pw.printf("pgwiden plan: widen %s to bigint\n", p.Target)
+	pw.printf("pgwiden plan: widen %s to bigint\n", p.Target.Describe())
 	if p.NothingToDo {
 		pw.printf("\nNothing to do: %s.\n", p.Reason)
 		return pw.err
@@ -62,14 +62,31 @@ func (pw *printer) closure(p *Plan) {
 		if t.Partitioned {
 			fmt.Fprintf(tw, "    (partitioned: %d leaf partitions)\t\t\t\t\t\n", len(t.Leaves))
 		}
+
 	}
 	tw.Flush()
 	pw.printf("%s", b.String())
+	pw.walks(p.Tables)
 	if len(p.Sequences) > 0 {
 		pw.printf("\nSequences to widen:\n")
 	}
 	for _, s := range p.Sequences {
 		pw.printf("  %s  %s -> bigint  (feeds %s.%s)\n", s.Sequence, s.From, s.Feeds.Table, s.Feeds.Column)
+	}
+}
+
+// walks says how the backfill and the verifications go through each
+// table: the walk by ctid is worth the operator's notice.
+func (pw *printer) walks(tables []TableChange) {
+	header := false
+	for _, t := range tables {
+		for _, w := range t.Walks {
+			if !header {
+				pw.printf("\nHow the backfill and the verification walk each table:\n")
+				header = true
+			}
+			pw.printf("  %s: %s\n", w.Table, w.Why)
+		}
 	}
 }
 
@@ -110,7 +127,7 @@ func (pw *printer) steps(steps []Step) {
 			pw.printf("   -- %s\n", s.Note)
 		}
 		if s.Batch != nil {
-			pw.printf("   -- repeated per batch of keys (%s), bounds from: %s\n", strings.Join(s.Batch.Key, ", "), s.Batch.NextBound)
+			pw.printf("   -- repeated per %s, bounds from: %s\n", s.Batch.Unit(), s.Batch.NextBound)
 		}
 		pw.printf("%s;\n", indent(s.SQL, "   "))
 	}

@@ -8,6 +8,9 @@
 --
 -- Sizes come from pg_relation_size / pg_total_relation_size, which stat the
 -- files (no scan) but briefly take ACCESS SHARE on each table and index.
+-- relpages goes with reltuples (both set by VACUUM and ANALYZE): their
+-- ratio sizes the batches of a walk by ctid. relam is 0 for partitioned
+-- tables before PostgreSQL 17, hence the outer join.
 SELECT c.oid,
        n.nspname::text                         AS schema,
        c.relname::text                         AS name,
@@ -20,9 +23,12 @@ SELECT c.oid,
        pg_relation_size(c.oid)                 AS table_bytes,
        pg_total_relation_size(c.oid)           AS total_bytes,
        c.relrowsecurity                        AS rls_enabled,
-       c.relreplident::text                    AS replica_identity
+       c.relreplident::text                    AS replica_identity,
+       c.relpages::bigint                      AS pages,
+       coalesce(am.amname::text, '')           AS access_method
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_am am ON am.oid = c.relam
 WHERE c.relkind IN ('r', 'p')
   AND c.relnamespace = ANY ($1::oid[])
 ORDER BY n.nspname, c.relname

@@ -181,7 +181,7 @@ func lastJob(ctx context.Context, st *state.Store, t planner.Target) (*state.Job
 		return nil, err
 	}
 	for i := range jobs {
-		if jobs[i].Target == t {
+		if jobs[i].Target.String() == t.String() { // the key: the first column
 			return &jobs[i], nil
 		}
 	}

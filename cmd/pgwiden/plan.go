@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -18,17 +20,32 @@ func targetFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "schema", Value: "public", Usage: "schema of the target table, exactly as in the catalog"},
 		&cli.StringFlag{Name: "table", Required: true, Usage: "target table, exactly as in the catalog (case-sensitive, unquoted)"},
-		&cli.StringFlag{Name: "column", Required: true, Usage: "target column, exactly as in the catalog (case-sensitive, unquoted)"},
+		&cli.GenericFlag{Name: "column", Value: &columnList{}, Usage: "target column, exactly as in the catalog (case-sensitive, unquoted); repeat it to widen several columns of the table in one migration (the first names the migration)"},
+		&cli.BoolFlag{Name: "all-int-keys", Usage: "also widen every smallint or integer column of the table that is in its primary key, a unique constraint or a foreign key"},
 	}
 }
 
 func targetFrom(c *cli.Context) (planner.Target, error) {
-	t := planner.Target{Table: catalog.QName{Schema: c.String("schema"), Name: c.String("table")}, Column: c.String("column")}
-	if t.Table.Schema == "" || t.Table.Name == "" || t.Column == "" {
+	cols := c.Generic("column").(*columnList).names
+	t := planner.Target{Table: catalog.QName{Schema: c.String("schema"), Name: c.String("table")}, AllIntKeys: c.Bool("all-int-keys")}
+	if len(cols) > 0 {
+		t.Column, t.Also = cols[0], cols[1:]
+	}
+	if len(cols) == 0 && !t.AllIntKeys {
+		return t, usageError("--column not set: name the target column (repeat --column for several), or give --all-int-keys")
+	}
+	if t.Table.Schema == "" || t.Table.Name == "" || slices.Contains(cols, "") {
 		return t, usageError("--schema, --table and --column must not be empty")
 	}
 	return t, nil
 }
+
+// columnList collects a repeated --column. Unlike a string slice flag it
+// never splits a value at commas: a column name may hold one.
+type columnList struct{ names []string }
+
+func (l *columnList) Set(v string) error { l.names = append(l.names, v); return nil }
+func (l *columnList) String() string     { return strings.Join(l.names, ", ") }
 
 func planCommand() *cli.Command {
 	return &cli.Command{

@@ -34,7 +34,7 @@ func runStatusOf(ctx context.Context, e *env, c *cli.Context, st *state.Store, a
 	}
 	var mine []migrator.Status
 	for _, s := range all {
-		if s.Job.Target == t {
+		if s.Job.Target.String() == t.String() {
 			mine = append(mine, s)
 		}
 	}
