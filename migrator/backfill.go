@@ -163,6 +163,12 @@ func (r *run) batchTx(ctx context.Context, tx pgx.Tx, s planner.Step, cursor, st
 	if err := setLocal(ctx, tx, r.m.cfg.LockTimeout, r.m.cfg.StatementTimeout); err != nil {
 		return res, err
 	}
+	if r.m.cfg.AsyncCommit {
+		// Config.AsyncCommit: the checkpoint below is lost with the batch.
+		if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+			return res, err
+		}
+	}
 	if r.m.cfg.DisableUserTriggers && s.Phase == planner.Backfill {
 		if _, err := tx.Exec(ctx, "SET LOCAL session_replication_role = replica"); err != nil {
 			return res, err

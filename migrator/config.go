@@ -43,6 +43,13 @@ type Config struct {
 	// VacuumEvery, when positive, runs a plain VACUUM of the table being
 	// copied after every VacuumEvery backfill batches (run.vacuum).
 	VacuumEvery int
+	// AsyncCommit commits every batch of a walk with synchronous_commit
+	// off: the commit does not wait for its WAL to reach disk. The batch's
+	// checkpoint commits in the same transaction, so a server crash can
+	// lose the last batches only together with their checkpoints, and the
+	// walk redoes them. Phase changes still commit synchronously, so a
+	// finished walk is durable before the next phase starts.
+	AsyncCommit bool
 }
 
 // DefaultConfig returns the defaults.
@@ -55,6 +62,7 @@ func DefaultConfig() Config {
 		SwapAttempts:     30,
 		VacuumWait:       time.Minute,
 		ProgressEvery:    10 * time.Second,
+		AsyncCommit:      true,
 	}
 }
 

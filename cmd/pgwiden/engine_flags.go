@@ -34,7 +34,7 @@ var (
 	timeoutFlags = []string{"lock-timeout", "scan-lock-timeout", "statement-timeout"}
 	// walkFlags pace the phases that walk tables in batches (the backfill's
 	// copy, the cutover's verification) and a rehearsal's.
-	walkFlags = []string{"progress-interval", "batch-size", "batch-target", "min-batch", "max-batch", "max-rate", "signal-interval",
+	walkFlags = []string{"progress-interval", "async-commit", "batch-size", "batch-target", "min-batch", "max-batch", "max-rate", "signal-interval",
 		"lock-waiters", "max-replica-lag", "replica-dsn", "max-xact-age", "max-active", "max-wal-rate", "max-dead-ratio",
 		"throttle-query", "pause-file"}
 )
@@ -55,6 +55,8 @@ func (o *engineOptions) flags(names ...string) []cli.Flag {
 			Usage: "without a terminal, log progress this often (a final line per table is always logged)"},
 		&cli.IntFlag{Name: "vacuum-every", Value: c.VacuumEvery, Destination: &c.VacuumEvery, Category: th,
 			Usage: "run a plain VACUUM of the table after every N batches, between them (0: never; autovacuum's job)"},
+		&cli.BoolFlag{Name: "async-commit", Value: c.AsyncCommit, Destination: &c.AsyncCommit,
+			Usage: "commit each batch with synchronous_commit=off: less waiting for WAL flushes; a server crash loses the last batches with their checkpoints, which the walk redoes (--async-commit=false: off)"},
 		&cli.BoolFlag{Name: "disable-user-triggers", Value: c.DisableUserTriggers, Destination: &c.DisableUserTriggers,
 			Usage: "do not fire the tables' own triggers on the copy (session_replication_role=replica; superuser only)"},
 		&cli.IntFlag{Name: "max-attempts", Value: c.SwapAttempts, Destination: &c.SwapAttempts, Usage: "swap attempts before giving up"},
