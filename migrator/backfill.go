@@ -99,6 +99,7 @@ func (r *run) walk(ctx context.Context, s planner.Step, do batchFunc) error {
 	}
 	p := Progress{Step: s.ID, Table: s.Table.String(), Estimate: s.Batch.Estimate, Copied: task.RowsDone, Started: time.Now()}
 	cursor := task.Cursor
+	pace := newVacuumPace(r.m.cfg, s)
 	var last throttle.BatchOutcome
 	defer r.clearThrottle(ctx, s)
 	for batch := 1; ; batch++ {
@@ -128,13 +129,13 @@ func (r *run) walk(ctx context.Context, s planner.Step, do batchFunc) error {
 		p.Throttled, p.Held = r.throttled, false // the batch ran: nothing holds it now
 		p.Done = res.done
 		r.report(p)
+		if pace.due(batch, p.Scanned, res.done) {
+			r.vacuum(ctx, s) // outside the batch's transaction, which has committed
+		}
 		if res.done {
 			return nil
 		}
 		cursor = res.bound
-		if r.vacuumDue(s, batch) {
-			r.vacuum(ctx, s) // outside the batch's transaction, which has committed
-		}
 	}
 }
 

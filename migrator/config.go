@@ -43,6 +43,12 @@ type Config struct {
 	// VacuumEvery, when positive, runs a plain VACUUM of the table being
 	// copied after every VacuumEvery backfill batches (run.vacuum).
 	VacuumEvery int
+	// VacuumFraction, when positive and VacuumEvery is not set, runs a
+	// plain VACUUM of the table being copied each time the walk has
+	// covered this fraction of its estimated rows, and at its end
+	// (vacuumPace): the table grows by about this fraction instead of
+	// doubling, for about 1/VacuumFraction passes over its indexes.
+	VacuumFraction float64
 	// AsyncCommit commits every batch of a walk with synchronous_commit
 	// off: the commit does not wait for its WAL to reach disk. The batch's
 	// checkpoint commits in the same transaction, so a server crash can
@@ -63,6 +69,7 @@ func DefaultConfig() Config {
 		VacuumWait:       time.Minute,
 		ProgressEvery:    10 * time.Second,
 		AsyncCommit:      true,
+		VacuumFraction:   0.1,
 	}
 }
 
@@ -77,6 +84,8 @@ func (c Config) Validate() error {
 		return errors.New("--max-attempts must be positive")
 	case c.VacuumEvery < 0:
 		return errors.New("--vacuum-every must be 0 (never) or a number of batches")
+	case c.VacuumFraction < 0 || c.VacuumFraction > 1:
+		return errors.New("--vacuum-fraction must be between 0 (never) and 1 (once, at the end of the walk), e.g. 0.1")
 	}
 	return nil
 }

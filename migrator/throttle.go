@@ -130,14 +130,6 @@ func (r *run) clearThrottle(ctx context.Context, s planner.Step) {
 	}
 }
 
-// vacuumDue reports whether a plain VACUUM of the step's table is due
-// after batch (Config.VacuumEvery): only the backfill's copy leaves dead
-// row versions behind.
-func (r *run) vacuumDue(s planner.Step, batch int) bool {
-	n := r.m.cfg.VacuumEvery
-	return n > 0 && s.Phase == planner.Backfill && batch%n == 0
-}
-
 // vacuum runs a plain VACUUM of the step's table between two batches. The
 // copy leaves one dead row version per row it changes; on a table that
 // autovacuum does not keep up with they bloat the table and its indexes,

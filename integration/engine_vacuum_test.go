@@ -1,0 +1,51 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/pgwiden/pgwiden/integration/pgtest"
+)
+
+// TestBackfillVacuumFraction: the backfill copies every row of a table
+// autovacuum leaves alone, once with --vacuum-fraction 0 (no VACUUM: the
+// table must about double, or this test measures nothing) and once with
+// --vacuum-fraction 0.2 (a VACUUM after each fifth of the table and at the
+// end: the new row versions reuse the dead ones' space, and the table
+// grows by about a fifth). Every row is copied in both.
+func TestBackfillVacuumFraction(t *testing.T) {
+	t.Parallel()
+	ctx := pgtest.Context(t)
+	const rows = 20000
+	grown := map[string]float64{}
+	for _, fraction := range []string{"0", "0.2"} {
+		db := pgtest.NewDB(t)
+		db.Exec(t, fmt.Sprintf(`CREATE TABLE items (id serial PRIMARY KEY, v int NOT NULL, pad text NOT NULL)
+			WITH (autovacuum_enabled = false);
+			INSERT INTO items (v, pad) SELECT g, repeat('x', 60) FROM generate_series(1, %d) g;
+			ANALYZE items;`, rows))
+		before := relationSize(ctx, t, db, "items")
+		throttleCLI(ctx, t, db, 0, "prepare")
+		throttleCLI(ctx, t, db, 0, "backfill", "--batch-size", "500", "--batch-target", "0", "--vacuum-fraction", fraction)
+		backfillDone(ctx, t, db, rows)
+		grown[fraction] = float64(relationSize(ctx, t, db, "items")) / float64(before)
+		t.Logf("--vacuum-fraction %s: items %d bytes before, %.2fx after the backfill", fraction, before, grown[fraction])
+	}
+	if grown["0"] < 1.8 {
+		t.Errorf("without VACUUM the table grew %.2fx, want about 2x: the test no longer measures the lever", grown["0"])
+	}
+	if grown["0.2"] > 1.35 {
+		t.Errorf("with --vacuum-fraction 0.2 the table grew %.2fx, want about 1.2x (at most 1.35x)", grown["0.2"])
+	}
+}
+
+// relationSize is pg_relation_size of a table's main fork.
+func relationSize(ctx context.Context, t *testing.T, db *pgtest.DB, table string) int64 {
+	t.Helper()
+	var n int64
+	if err := db.Pool.QueryRow(ctx, "SELECT pg_relation_size(to_regclass($1))", table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
