@@ -49,6 +49,17 @@ type Config struct {
 	// (vacuumPace): the table grows by about this fraction instead of
 	// doubling, for about 1/VacuumFraction passes over its indexes.
 	VacuumFraction float64
+	// MaintenanceWorkMem, in bytes, is the least maintenance_work_mem of
+	// the sessions that build indexes and vacuum (run.onSession): a larger
+	// server setting is kept. An index build sorts in it (a parallel build
+	// shares it among its workers); a VACUUM keeps its dead row versions'
+	// addresses in it, and each time it fills up scans every index once
+	// more. 0 keeps the server's setting.
+	MaintenanceWorkMem int64
+	// MaintenanceWorkers is max_parallel_maintenance_workers for those
+	// sessions: the parallel workers one index build may use, taken from
+	// the server's max_parallel_workers. -1 keeps the server's setting.
+	MaintenanceWorkers int
 	// AsyncCommit commits every batch of a walk with synchronous_commit
 	// off: the commit does not wait for its WAL to reach disk. The batch's
 	// checkpoint commits in the same transaction, so a server crash can
@@ -70,6 +81,10 @@ func DefaultConfig() Config {
 		ProgressEvery:    10 * time.Second,
 		AsyncCommit:      true,
 		VacuumFraction:   0.1,
+		// 256MB: four times PostgreSQL's default, small beside the
+		// memory of a server whose tables need pgwiden.
+		MaintenanceWorkMem: 256 << 20,
+		MaintenanceWorkers: -1,
 	}
 }
 
@@ -86,6 +101,10 @@ func (c Config) Validate() error {
 		return errors.New("--vacuum-every must be 0 (never) or a number of batches")
 	case c.VacuumFraction < 0 || c.VacuumFraction > 1:
 		return errors.New("--vacuum-fraction must be between 0 (never) and 1 (once, at the end of the walk), e.g. 0.1")
+	case c.MaintenanceWorkMem != 0 && c.MaintenanceWorkMem < 1<<20:
+		return errors.New("--maintenance-work-mem must be empty (the server's setting) or at least 1MB, PostgreSQL's minimum")
+	case c.MaintenanceWorkers < -1 || c.MaintenanceWorkers > 1024:
+		return errors.New("--maintenance-workers must be -1 (the server's setting) or between 0 and 1024")
 	}
 	return nil
 }

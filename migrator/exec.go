@@ -3,6 +3,7 @@ package migrator
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -101,16 +102,18 @@ func (r *run) execOutsideTx(ctx context.Context, s planner.Step, lock, timeout t
 
 // onSession runs f on a pooled connection whose session has lock_timeout
 // and statement_timeout set, for statements that cannot run in a
-// transaction block (CONCURRENTLY, VACUUM). The settings are reset before
-// the connection goes back to the pool; if the reset fails the connection
-// is closed instead.
+// transaction block (CONCURRENTLY, VACUUM), and the maintenance settings
+// of index builds and vacuums (Config.MaintenanceWorkMem and
+// MaintenanceWorkers). The settings are reset before the connection goes
+// back to the pool; if the reset fails the connection is closed instead.
 func (r *run) onSession(ctx context.Context, lock, timeout time.Duration, f func(conn *pgxpool.Conn) error) error {
 	conn, err := r.m.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if _, err := conn.Exec(context.WithoutCancel(ctx), "RESET lock_timeout; RESET statement_timeout"); err != nil {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), "RESET lock_timeout; RESET statement_timeout; "+
+			"RESET maintenance_work_mem; RESET max_parallel_maintenance_workers"); err != nil {
 			conn.Conn().Close(context.WithoutCancel(ctx)) //nolint:errcheck // the connection is being discarded
 		}
 		conn.Release()
@@ -119,7 +122,27 @@ func (r *run) onSession(ctx context.Context, lock, timeout time.Duration, f func
 		ms(lock), ms(timeout)); err != nil {
 		return err
 	}
+	if err := r.setMaintenance(ctx, conn); err != nil {
+		return fmt.Errorf("set maintenance_work_mem and max_parallel_maintenance_workers: %w", err)
+	}
 	return f(conn)
+}
+
+// setMaintenance applies Config.MaintenanceWorkMem (never below the
+// server's setting) and Config.MaintenanceWorkers to the session.
+func (r *run) setMaintenance(ctx context.Context, conn *pgxpool.Conn) error {
+	if kb := r.m.cfg.MaintenanceWorkMem / 1024; kb > 0 {
+		if _, err := conn.Exec(ctx, `SELECT set_config('maintenance_work_mem', $1, false)
+			WHERE pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes($1)`, strconv.FormatInt(kb, 10)+"kB"); err != nil {
+			return err
+		}
+	}
+	if n := r.m.cfg.MaintenanceWorkers; n >= 0 {
+		if _, err := conn.Exec(ctx, "SELECT set_config('max_parallel_maintenance_workers', $1, false)", strconv.Itoa(n)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // dropInvalidIndex removes the INVALID index an interrupted CREATE INDEX
