@@ -3,7 +3,9 @@ package integration
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pgwiden/pgwiden/integration/pgtest"
+	"github.com/pgwiden/pgwiden/migrator"
 )
 
 // The figures of issue 11's table that bench_test.go's windows do not
@@ -216,4 +219,31 @@ func benchSummary(b *testing.B, scale int, names []string, runs []*benchRun) {
 		return fmt.Sprintf("%.0f MB; %.0f MB", float64(r.mem.heapMax)/mib, float64(r.mem.sysMax)/mib)
 	})
 	b.Log("issue 11's table (the after size is after cleanup; the UPDATE ceiling has none):\n" + t.String())
+}
+
+// benchConfig is migrator.DefaultConfig with the levers the environment
+// changes, so that each lever's effect can be measured on its own:
+// PGWIDEN_BENCH_VACUUM_FRACTION (--vacuum-fraction) and
+// PGWIDEN_BENCH_ASYNC_COMMIT=0 (--async-commit=false).
+func benchConfig(b *testing.B) migrator.Config {
+	cfg := migrator.DefaultConfig()
+	if s := os.Getenv("PGWIDEN_BENCH_VACUUM_FRACTION"); s != "" {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			b.Fatalf("PGWIDEN_BENCH_VACUUM_FRACTION=%q: want a fraction such as 0.1", s)
+		}
+		cfg.VacuumFraction = f
+	}
+	if s := os.Getenv("PGWIDEN_BENCH_ASYNC_COMMIT"); s != "" {
+		on, err := strconv.ParseBool(s)
+		if err != nil {
+			b.Fatalf("PGWIDEN_BENCH_ASYNC_COMMIT=%q: want 0 or 1", s)
+		}
+		cfg.AsyncCommit = on
+	}
+	if err := cfg.Validate(); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("pgwiden: --vacuum-fraction %g, --async-commit=%v, --maintenance-work-mem %d MB", cfg.VacuumFraction, cfg.AsyncCommit, cfg.MaintenanceWorkMem/mib)
+	return cfg
 }

@@ -36,7 +36,9 @@ import (
 //
 // with -v to see the whole tables (go test keeps 10 lines of a benchmark's
 // log without it). PGWIDEN_BENCH_SCALE sets the pgbench scale (default 50:
-// 5 million accounts), PGWIDEN_BENCH_BATCH the backfill's batch size.
+// 5 million accounts), PGWIDEN_BENCH_BATCH the backfill's batch size;
+// PGWIDEN_BENCH_VACUUM_FRACTION and PGWIDEN_BENCH_ASYNC_COMMIT (0 or 1)
+// change those levers from their defaults (benchConfig).
 const (
 	benchDefaultScale = 50
 	benchClients      = 4    // load goroutines, one connection each
@@ -153,7 +155,7 @@ func benchPgwiden(b *testing.B, scale int, gov benchGovernor) *benchRun {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg := migrator.DefaultConfig()
+	cfg := benchConfig(b)
 	r := &benchRun{phases: []string{"prepare", "backfill", "cutover", "swap", "cleanup"}, dur: map[string]time.Duration{}}
 	load := startBenchLoad(ctx, b, db.DSN, scale, append(append([]string{"warmup", "baseline"}, r.phases...), "tail"))
 	// The swap window starts at the hook and ends with Cutover; the

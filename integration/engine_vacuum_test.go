@@ -4,8 +4,12 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/pgwiden/pgwiden/integration/pgtest"
+	"github.com/pgwiden/pgwiden/migrator"
 )
 
 // TestBackfillVacuumFraction: the backfill copies every row of a table
@@ -48,4 +52,57 @@ func relationSize(ctx context.Context, t *testing.T, db *pgtest.DB, table string
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestEngineSwapWaitsForVacuum: a VACUUM running on a closure table when
+// the swap begins (made slow with vacuum_cost_delay) is waited for before
+// the swap takes its locks, and SwapStats.VacuumWait says how long: the
+// figure make bench reports as the swap's wait for autovacuum.
+func TestEngineSwapWaitsForVacuum(t *testing.T) {
+	t.Parallel()
+	ctx := pgtest.Context(t)
+	db := newDBWith(t, saasSchema)
+	vacuumed := make(chan error, 1)
+	var started time.Time
+	hooks := migrator.Hooks{BeforeSwap: func(ctx context.Context) error {
+		conn, err := pgx.Connect(ctx, db.DSN)
+		if err != nil {
+			return err
+		}
+		go func() {
+			defer conn.Close(context.WithoutCancel(ctx)) //nolint:errcheck // a short session
+			_, err := conn.Exec(ctx, `SET vacuum_cost_delay = 100`)
+			if err == nil {
+				_, err = conn.Exec(ctx, `SET vacuum_cost_limit = 1`)
+			}
+			if err == nil {
+				_, err = conn.Exec(ctx, `VACUUM "Tags"`)
+			}
+			vacuumed <- err
+		}()
+		started = time.Now()
+		eventually(t, 10*time.Second, "the VACUUM in pg_stat_progress_vacuum", func() bool {
+			var n int
+			err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_progress_vacuum WHERE relid = '"Tags"'::regclass`).Scan(&n)
+			select {
+			case err := <-vacuumed:
+				t.Fatalf("the VACUUM ended before it was seen: %v", err)
+			default:
+			}
+			return err == nil && n > 0
+		})
+		return nil
+	}}
+	e := newEngine(t, db, engineConfig(), hooks)
+	e.run(t, ctx, "prepare", "backfill", "cutover")
+	if err := <-vacuumed; err != nil {
+		t.Fatalf("VACUUM: %v", err)
+	}
+	took := time.Since(started)
+	wait := e.m.LastSwap.VacuumWait
+	t.Logf("the swap waited %v for the VACUUM (%v from its start to the end of cutover)", wait, took)
+	if wait <= 0 || wait > took {
+		t.Errorf("SwapStats.VacuumWait = %v, want the time the swap waited for the VACUUM (0 < wait <= %v)", wait, took)
+	}
+	assertWidened(t, ctx, db, saasPlan(t, ctx, db))
 }
