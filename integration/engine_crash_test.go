@@ -35,7 +35,7 @@ func TestEngineServerCrashAsyncCommit(t *testing.T) {
 	t.Parallel()
 	ctx := pgtest.Context(t)
 	srv := startOwnServer(ctx, t)
-	db := srv.newDB(ctx, t)
+	db := srv.newDB(ctx, t, "crash")
 	db.ExecFile(t, saasSchema)
 	p := saasPlan(t, ctx, db)
 	sums := keyChecksums(t, ctx, db, p)
@@ -134,10 +134,13 @@ func (s *ownServer) launch(ctx context.Context, t *testing.T) {
 }
 
 // newDB creates a database on the server, with a pool closed at cleanup.
-func (s *ownServer) newDB(ctx context.Context, t *testing.T) *pgtest.DB {
+func (s *ownServer) newDB(ctx context.Context, t *testing.T, name string) *pgtest.DB {
 	t.Helper()
-	db := &pgtest.DB{Name: "crash", DSN: fmt.Sprintf("postgres://postgres@127.0.0.1:%d/crash?sslmode=disable&connect_timeout=5", s.port)}
-	if err := s.conn(ctx, func(c *pgx.Conn) error { _, err := c.Exec(ctx, "CREATE DATABASE crash"); return err }); err != nil {
+	db := &pgtest.DB{Name: name, DSN: fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable&connect_timeout=5", s.port, name)}
+	if err := s.conn(ctx, func(c *pgx.Conn) error {
+		_, err := c.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := pgxpool.ParseConfig(db.DSN)

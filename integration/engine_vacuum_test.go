@@ -25,10 +25,7 @@ func TestBackfillVacuumFraction(t *testing.T) {
 	grown := map[string]float64{}
 	for _, fraction := range []string{"0", "0.2"} {
 		db := pgtest.NewDB(t)
-		db.Exec(t, fmt.Sprintf(`CREATE TABLE items (id serial PRIMARY KEY, v int NOT NULL, pad text NOT NULL)
-			WITH (autovacuum_enabled = false);
-			INSERT INTO items (v, pad) SELECT g, repeat('x', 60) FROM generate_series(1, %d) g;
-			ANALYZE items;`, rows))
+		db.Exec(t, paddedItems(rows))
 		before := relationSize(ctx, t, db, "items")
 		throttleCLI(ctx, t, db, 0, "prepare")
 		throttleCLI(ctx, t, db, 0, "backfill", "--batch-size", "500", "--batch-target", "0", "--vacuum-fraction", fraction)
@@ -42,6 +39,15 @@ func TestBackfillVacuumFraction(t *testing.T) {
 	if grown["0.2"] > 1.35 {
 		t.Errorf("with --vacuum-fraction 0.2 the table grew %.2fx, want about 1.2x (at most 1.35x)", grown["0.2"])
 	}
+}
+
+// paddedItems is the SQL of throttleTarget's table items with n rows of
+// about 100 bytes, which autovacuum leaves alone.
+func paddedItems(n int) string {
+	return fmt.Sprintf(`CREATE TABLE items (id serial PRIMARY KEY, v int NOT NULL, pad text NOT NULL)
+		WITH (autovacuum_enabled = false);
+		INSERT INTO items (v, pad) SELECT g, repeat('x', 60) FROM generate_series(1, %d) g;
+		ANALYZE items;`, n)
 }
 
 // relationSize is pg_relation_size of a table's main fork.

@@ -37,6 +37,7 @@ func (m *Migrator) Backfill(ctx context.Context, t planner.Target) error {
 	if err := r.setPhase(ctx, state.PhaseBackfilling); err != nil {
 		return err
 	}
+	r.compressWAL = r.walCompressible(ctx)
 	for _, s := range r.steps(planner.Backfill) {
 		if err := r.walk(ctx, s, r.copyBatch); err != nil {
 			return r.fail(ctx, fmt.Errorf("backfill %s: %w", s.Table, err))
@@ -167,6 +168,11 @@ func (r *run) batchTx(ctx context.Context, tx pgx.Tx, s planner.Step, cursor, st
 	if r.m.cfg.AsyncCommit {
 		// Config.AsyncCommit: the checkpoint below is lost with the batch.
 		if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+			return res, err
+		}
+	}
+	if r.compressWAL && s.Phase == planner.Backfill {
+		if err := compressWAL(ctx, tx); err != nil {
 			return res, err
 		}
 	}

@@ -67,6 +67,13 @@ type Config struct {
 	// walk redoes them. Phase changes still commit synchronously, so a
 	// finished walk is durable before the next phase starts.
 	AsyncCommit bool
+	// CompressWAL sets wal_compression on in the backfill's batches when
+	// the server has it off and the role may set it (walCompressible).
+	// The copy changes every page of the table once; the first change of
+	// a page after a checkpoint writes the whole page to the WAL, and
+	// compressed, these images shrink several times, at the price of
+	// some CPU on the server.
+	CompressWAL bool
 }
 
 // DefaultConfig returns the defaults.
@@ -80,6 +87,7 @@ func DefaultConfig() Config {
 		VacuumWait:       time.Minute,
 		ProgressEvery:    10 * time.Second,
 		AsyncCommit:      true,
+		CompressWAL:      true,
 		VacuumFraction:   0.1,
 		// 256MB: four times PostgreSQL's default, small beside the
 		// memory of a server whose tables need pgwiden.

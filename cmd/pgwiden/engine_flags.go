@@ -74,6 +74,8 @@ func (o *engineOptions) flags(names ...string) []cli.Flag {
 			Usage: "at least this maintenance_work_mem for pgwiden's index builds and vacuums (a larger server setting is kept; empty: the server's)"},
 		&cli.IntFlag{Name: "maintenance-workers", Value: c.MaintenanceWorkers, Destination: &c.MaintenanceWorkers,
 			Usage: "max_parallel_maintenance_workers for pgwiden's index builds (-1: the server's setting)"},
+		&cli.BoolFlag{Name: "wal-compression", Value: c.CompressWAL, Destination: &c.CompressWAL,
+			Usage: "compress the full-page images in the backfill's WAL (SET LOCAL wal_compression=on when the server has it off; needs a superuser or, on PostgreSQL 15+, SET privilege on it; skipped otherwise)"},
 		&cli.BoolFlag{Name: "disable-user-triggers", Value: c.DisableUserTriggers, Destination: &c.DisableUserTriggers,
 			Usage: "do not fire the tables' own triggers on the copy (session_replication_role=replica; superuser only)"},
 		&cli.IntFlag{Name: "max-attempts", Value: c.SwapAttempts, Destination: &c.SwapAttempts, Usage: "swap attempts before giving up"},
