@@ -223,8 +223,9 @@ func benchSummary(b *testing.B, scale int, names []string, runs []*benchRun) {
 
 // benchConfig is migrator.DefaultConfig with the levers the environment
 // changes, so that each lever's effect can be measured on its own:
-// PGWIDEN_BENCH_VACUUM_FRACTION (--vacuum-fraction) and
-// PGWIDEN_BENCH_ASYNC_COMMIT=0 (--async-commit=false).
+// PGWIDEN_BENCH_VACUUM_FRACTION (--vacuum-fraction),
+// PGWIDEN_BENCH_ASYNC_COMMIT=0 (--async-commit=false) and
+// PGWIDEN_BENCH_WAL_COMPRESSION=0 (--wal-compression=false).
 func benchConfig(b *testing.B) migrator.Config {
 	cfg := migrator.DefaultConfig()
 	if s := os.Getenv("PGWIDEN_BENCH_VACUUM_FRACTION"); s != "" {
@@ -241,9 +242,17 @@ func benchConfig(b *testing.B) migrator.Config {
 		}
 		cfg.AsyncCommit = on
 	}
+	if s := os.Getenv("PGWIDEN_BENCH_WAL_COMPRESSION"); s != "" {
+		on, err := strconv.ParseBool(s)
+		if err != nil {
+			b.Fatalf("PGWIDEN_BENCH_WAL_COMPRESSION=%q: want 0 or 1", s)
+		}
+		cfg.CompressWAL = on
+	}
 	if err := cfg.Validate(); err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("pgwiden: --vacuum-fraction %g, --async-commit=%v, --maintenance-work-mem %d MB", cfg.VacuumFraction, cfg.AsyncCommit, cfg.MaintenanceWorkMem/mib)
+	b.Logf("pgwiden: --vacuum-fraction %g, --async-commit=%v, --wal-compression=%v, --maintenance-work-mem %d MB",
+		cfg.VacuumFraction, cfg.AsyncCommit, cfg.CompressWAL, cfg.MaintenanceWorkMem/mib)
 	return cfg
 }
