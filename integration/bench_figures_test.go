@@ -14,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pgwiden/pgwiden/integration/pgtest"
+	"github.com/pgwiden/pgwiden/internal/dsn"
+	"github.com/pgwiden/pgwiden/internal/pgserver"
 	"github.com/pgwiden/pgwiden/migrator"
 )
 
@@ -34,28 +36,85 @@ type benchDisk struct {
 // benchLargest is the largest table of the pgbench data.
 const benchLargest = "pgbench_accounts"
 
-// benchDurable makes the test server as durable as a production one for
-// the benchmark (fsync, full-page writes, synchronous commit: the test
-// cluster runs without them to be fast), and restores it at the end. WAL
-// volume and commit latency mean nothing without them.
-func benchDurable(ctx context.Context, b *testing.B) {
-	set := func(sql string) {
-		admin, err := pgx.Connect(ctx, pgtest.AdminDSN())
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer admin.Close(ctx) //nolint:errcheck // a short session
-		for _, name := range []string{"fsync", "full_page_writes", "synchronous_commit"} {
-			if _, err := admin.Exec(ctx, fmt.Sprintf(sql, name)); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if _, err := admin.Exec(ctx, "SELECT pg_reload_conf()"); err != nil {
-			b.Fatal(err)
-		}
+// benchServer is the benchmark's own server: as durable as a production
+// one (fsync, full-page writes, synchronous commit on), which the shared
+// test server is not, to be fast. WAL volume and commit waits mean nothing
+// without them.
+type benchServer struct {
+	*pgserver.Server
+	pgbench string
+	dbs     int
+}
+
+// startBenchServer starts it as the tests find theirs (internal/pgserver),
+// with the durable settings; the benchmark's cleanup stops it. A
+// PGWIDEN_TEST_DSN server is the user's and runs as it is: the summary
+// then shows its settings.
+func startBenchServer(ctx context.Context, b *testing.B) *benchServer {
+	ps, err := pgserver.Start(ctx, pgserver.Options{Settings: []string{"fsync=on", "full_page_writes=on", "synchronous_commit=on"}})
+	if err != nil {
+		b.Fatalf("start the benchmark's server: %v", err)
 	}
-	set("ALTER SYSTEM SET %s = on")
-	b.Cleanup(func() { set("ALTER SYSTEM RESET %s") })
+	b.Cleanup(func() {
+		if err := ps.Stop(); err != nil {
+			b.Errorf("stop the benchmark's server: %v", err)
+		}
+	})
+	srv := &benchServer{Server: ps}
+	if srv.pgbench, err = ps.Tool("pgbench"); err != nil {
+		b.Fatal(err)
+	}
+	return srv
+}
+
+// newDB creates a database on the server, dropped at the cleanup after
+// its pool is closed.
+func (srv *benchServer) newDB(ctx context.Context, b *testing.B) *pgtest.DB {
+	srv.dbs++
+	db := &pgtest.DB{Name: fmt.Sprintf("bench_%d", srv.dbs)}
+	admin := func(sql string) error {
+		conn, err := pgx.Connect(ctx, srv.AdminDSN())
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx) //nolint:errcheck // a short session
+		_, err = conn.Exec(ctx, sql)
+		return err
+	}
+	if err := admin("CREATE DATABASE " + pgx.Identifier{db.Name}.Sanitize()); err != nil {
+		b.Fatalf("create database %s: %v", db.Name, err)
+	}
+	b.Cleanup(func() {
+		// Only disk space is at stake: the server is removed at the end.
+		if err := admin("DROP DATABASE IF EXISTS " + pgx.Identifier{db.Name}.Sanitize()); err != nil {
+			b.Logf("drop database %s: %v", db.Name, err)
+		}
+	})
+	var err error
+	if db.DSN, err = dsn.WithDatabase(srv.AdminDSN(), db.Name); err != nil {
+		b.Fatal(err)
+	}
+	if db.Pool, err = pgxpool.New(ctx, db.DSN); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(db.Pool.Close)
+	return db
+}
+
+// settings describes the server's durability settings, as they are.
+func (srv *benchServer) settings(ctx context.Context, b *testing.B) string {
+	conn, err := pgx.Connect(ctx, srv.AdminDSN())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(ctx) //nolint:errcheck // a short session
+	var s string
+	err = conn.QueryRow(ctx, `SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings
+		WHERE name IN ('fsync', 'full_page_writes', 'synchronous_commit', 'wal_compression', 'shared_buffers', 'max_wal_size')`).Scan(&s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
 }
 
 // benchWALBefore measures the load's own WAL rate while it settles, then
@@ -105,9 +164,9 @@ func benchSizes(ctx context.Context, b *testing.B, pool *pgxpool.Pool) (table, i
 // transaction. It holds every row it wrote locked until it commits, so
 // the application stalls on the rows it touches; what it measures is the
 // per-row work alone.
-func benchUpdateCeiling(b *testing.B, scale int) *benchRun {
+func benchUpdateCeiling(b *testing.B, srv *benchServer, scale int) *benchRun {
 	ctx := benchContext(b)
-	db := benchDB(ctx, b, scale)
+	db := srv.benchDB(ctx, b, scale)
 	db.Exec(b, `ALTER TABLE pgbench_accounts ADD COLUMN aid_new bigint; ALTER TABLE pgbench_history ADD COLUMN aid_new bigint`)
 	r := &benchRun{phases: []string{"update"}, dur: map[string]time.Duration{}}
 	load := startBenchLoad(ctx, b, db.DSN, scale, []string{"warmup", "baseline", "update", "tail"})
@@ -155,9 +214,24 @@ func (r *benchRun) during() (tps float64, stall time.Duration, errs int64) {
 	return tps, stall, errs
 }
 
+// loadWAL estimates the WAL the application's own transactions wrote
+// during the migration: its WAL per transaction before the migration
+// times its transactions during it (fewer when the migration slows it).
+func (r *benchRun) loadWAL() float64 {
+	base := r.app["baseline"].tps
+	if base <= 0 {
+		return 0
+	}
+	var txs int64
+	for _, ph := range r.phases {
+		txs += r.app[ph].txs
+	}
+	return r.disk.walBaseRate / base * float64(txs)
+}
+
 // benchSummary prints issue 11's table: one column per run that ran, in
 // the order given; nil runs are left out.
-func benchSummary(b *testing.B, scale int, names []string, runs []*benchRun) {
+func benchSummary(b *testing.B, srv *benchServer, scale int, names []string, runs []*benchRun) {
 	var cols []string
 	var rs []*benchRun
 	for i, r := range runs {
@@ -169,8 +243,8 @@ func benchSummary(b *testing.B, scale int, names []string, runs []*benchRun) {
 		return
 	}
 	var t strings.Builder
-	fmt.Fprintf(&t, "pgbench -i -s %d --foreign-keys, %d tpcb-like clients throughout; PostgreSQL %d; %d CPUs (%s/%s); fsync, full_page_writes, synchronous_commit on\n\n",
-		scale, benchClients, pgtest.Version(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(&t, "pgbench -i -s %d --foreign-keys, %d tpcb-like clients throughout; PostgreSQL %d; %d CPUs (%s/%s); %s\n\n",
+		scale, benchClients, srv.Version(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, srv.settings(benchContext(b), b))
 	fmt.Fprintf(&t, "| | %s |\n|---|%s\n", strings.Join(cols, " | "), strings.Repeat("---|", len(cols)))
 	row := func(label string, cell func(r *benchRun) string) {
 		cells := make([]string, len(rs))
@@ -203,8 +277,7 @@ func benchSummary(b *testing.B, scale int, names []string, runs []*benchRun) {
 		return fmt.Sprintf("%d → %d MB", r.disk.indexesBefore/mib, r.disk.indexesAfter/mib)
 	})
 	row("WAL written during (the load's share)", func(r *benchRun) string {
-		load := r.disk.walBaseRate * r.wall().Seconds()
-		return fmt.Sprintf("%d MB (~%.0f MB)", r.disk.wal/mib, load/mib)
+		return fmt.Sprintf("%d MB (~%.0f MB)", r.disk.wal/mib, r.loadWAL()/mib)
 	})
 	row("swap's wait for autovacuum", func(r *benchRun) string {
 		if r.swap.Attempts == 0 {

@@ -69,32 +69,33 @@ type benchRun struct {
 // update_ceiling, is one UPDATE copying the key (bench_figures_test.go).
 // The fourth, throttled, is pgwiden as the CLI runs it by default
 // (throttle_bench_test.go); run one alone with, e.g., -bench
-// MigratePgbench/throttled. The server runs durable (benchDurable).
+// MigratePgbench/throttled. They run on a durable server of their own
+// (startBenchServer).
 func BenchmarkMigratePgbench(b *testing.B) {
 	scale := benchEnvInt(b, "PGWIDEN_BENCH_SCALE", benchDefaultScale)
-	benchDurable(benchContext(b), b)
+	srv := startBenchServer(benchContext(b), b)
 	var online, plain, ceiling, throttled *benchRun
 	b.Run("pgwiden", func(b *testing.B) {
 		for range b.N {
-			online = benchPgwiden(b, scale, benchFixedGovernor(b))
+			online = benchPgwiden(b, srv, scale, benchFixedGovernor(b))
 		}
 		benchReport(b, "pgwiden", online)
 	})
 	b.Run("plain_alter", func(b *testing.B) {
 		for range b.N {
-			plain = benchPlainAlter(b, scale)
+			plain = benchPlainAlter(b, srv, scale)
 		}
 		benchReport(b, "plain ALTER", plain)
 	})
 	b.Run("update_ceiling", func(b *testing.B) {
 		for range b.N {
-			ceiling = benchUpdateCeiling(b, scale)
+			ceiling = benchUpdateCeiling(b, srv, scale)
 		}
 		benchReport(b, "UPDATE ceiling", ceiling)
 	})
 	b.Run("throttled", func(b *testing.B) {
 		for range b.N {
-			throttled = benchPgwiden(b, scale, benchThrottledGovernor(b))
+			throttled = benchPgwiden(b, srv, scale, benchThrottledGovernor(b))
 		}
 		benchReport(b, "pgwiden, throttled", throttled)
 		benchCompareThrottled(b, throttled, online)
@@ -102,7 +103,7 @@ func BenchmarkMigratePgbench(b *testing.B) {
 	if online != nil && plain != nil {
 		benchCompare(b, scale, online, plain)
 	}
-	benchSummary(b, scale, []string{"plain `ALTER ... TYPE bigint`", "single `UPDATE` (ceiling)", "pgwiden (unthrottled)", "pgwiden (CLI defaults, throttled)"},
+	benchSummary(b, srv, scale, []string{"plain `ALTER ... TYPE bigint`", "single `UPDATE` (ceiling)", "pgwiden (unthrottled)", "pgwiden (CLI defaults, throttled)"},
 		[]*benchRun{plain, ceiling, online, throttled})
 }
 
@@ -147,9 +148,9 @@ func benchLogger(b *testing.B) zerolog.Logger {
 // benchPgwiden migrates pgbench_accounts.aid (and, through the FK,
 // pgbench_history.aid) with the in-process engine, phase by phase, paced
 // by the governor gov builds.
-func benchPgwiden(b *testing.B, scale int, gov benchGovernor) *benchRun {
+func benchPgwiden(b *testing.B, srv *benchServer, scale int, gov benchGovernor) *benchRun {
 	ctx := benchContext(b)
-	db := benchDB(ctx, b, scale)
+	db := srv.benchDB(ctx, b, scale)
 	pool := benchPool(ctx, b, db.DSN)
 	log := benchLogger(b)
 	st, err := state.Open(ctx, pool, log)
@@ -205,9 +206,9 @@ func benchPgwiden(b *testing.B, scale int, gov benchGovernor) *benchRun {
 // load with ALTER TABLE ... TYPE bigint, in one transaction as a DBA would:
 // each ALTER rewrites its table and indexes under ACCESS EXCLUSIVE, and
 // the FK between them is checked again.
-func benchPlainAlter(b *testing.B, scale int) *benchRun {
+func benchPlainAlter(b *testing.B, srv *benchServer, scale int) *benchRun {
 	ctx := benchContext(b)
-	db := benchDB(ctx, b, scale)
+	db := srv.benchDB(ctx, b, scale)
 	r := &benchRun{phases: []string{"alter"}, dur: map[string]time.Duration{}}
 	load := startBenchLoad(ctx, b, db.DSN, scale, []string{"warmup", "baseline", "alter", "tail"})
 	after := benchWALBefore(ctx, b, db.Pool, load)
@@ -251,10 +252,10 @@ func benchContext(b *testing.B) context.Context {
 // pgbench leaves it: pgbench_history has no key, and the plan walks it by
 // ctid. A blocker fails the benchmark before any load starts. It ends
 // with a CHECKPOINT, as a table in production is not freshly written.
-func benchDB(ctx context.Context, b *testing.B, scale int) *pgtest.DB {
-	db := pgtest.NewDB(b)
+func (srv *benchServer) benchDB(ctx context.Context, b *testing.B, scale int) *pgtest.DB {
+	db := srv.newDB(ctx, b)
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, pgtest.Tool("pgbench"), "-i", "-q", "-s", strconv.Itoa(scale), "--foreign-keys", db.DSN)
+	cmd := exec.CommandContext(ctx, srv.pgbench, "-i", "-q", "-s", strconv.Itoa(scale), "--foreign-keys", db.DSN)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("pgbench -i -s %d: %v\n%s", scale, err, out)
 	}
@@ -601,7 +602,7 @@ func benchCompare(b *testing.B, scale int, online, plain *benchRun) {
 	_, stall, errs := online.during()
 	grown := float64(online.disk.tableAfter) / float64(online.disk.tableBefore)
 	wal := float64(online.disk.wal) / float64(plain.disk.wal)
-	net := func(r *benchRun) float64 { return float64(r.disk.wal) - r.disk.walBaseRate*r.wall().Seconds() }
+	net := func(r *benchRun) float64 { return float64(r.disk.wal) - r.loadWAL() }
 	b.Logf("scale %d: wall %s vs plain ALTER %s (%.2fx, target <= 4x: %s); longest application stall %.0f ms (target <= 500 ms: %s), %d application errors (target 0: %s); "+
 		"%s %.2fx its size after cleanup (target <= 1.25x: %s); WAL %.2fx the plain ALTER's (target <= 2x: %s; %.2fx without the load's share); heap max %.1f MB (target < 100 MB: %s)",
 		scale, wall.Round(time.Millisecond), alter.Round(time.Millisecond), wall.Seconds()/alter.Seconds(), verdict(wall <= 4*alter),
