@@ -33,7 +33,7 @@ func TestPlanBlocksGeneratedColumns(t *testing.T) {
 		got = append(got, b.Code+" "+b.Detail)
 	}
 	for _, g := range gens {
-		want := fmt.Sprintf("generated-dep generated column %q is computed from it; it cannot be moved to the new column without a table rewrite", g)
+		want := fmt.Sprintf("generated-dep generated column %q is computed from it; its expression cannot be moved to the new column without a table rewrite", g)
 		if !slices.Contains(got, want) {
 			t.Errorf("no blocker for generated column %s; blockers: %q", g, got)
 		}

@@ -39,9 +39,11 @@ func versionPlan(t *testing.T, ar *txtar.Archive, live *catalog.Snapshot, target
 	if gold.ServerVersion/10000 == live.ServerVersion/10000 {
 		return nil
 	}
-	t.Logf("golden catalog from PostgreSQL %s, server %s: expected plan built from it with the server's view definitions, NOT NULL names and version",
+	// The version stays the golden's: TestPlanFixtures plans the live
+	// catalog as on that version too (where the sync trigger goes, which
+	// walk a table gets).
+	t.Logf("golden catalog from PostgreSQL %s, server %s: expected plan built from it with the server's view definitions and NOT NULL names",
 		catalog.VersionString(gold.ServerVersion), catalog.VersionString(live.ServerVersion))
-	gold.ServerVersion = live.ServerVersion
 	for i, v := range gold.Views {
 		for _, lv := range live.Views {
 			if lv.Name == v.Name && lv.Kind == v.Kind {

@@ -45,6 +45,7 @@ func (m *Migrator) backfill(ctx context.Context, t planner.Target) error {
 	if err := r.setPhase(ctx, state.PhaseBackfilling); err != nil {
 		return err
 	}
+	r.compressWAL = r.walCompressible(ctx)
 	for _, s := range r.steps(planner.Backfill) {
 		if err := r.walk(ctx, s, r.copyBatch); err != nil {
 			return r.fail(ctx, fmt.Errorf("backfill %s: %w", s.Table, err))
@@ -107,6 +108,7 @@ func (r *run) walk(ctx context.Context, s planner.Step, do batchFunc) error {
 	}
 	p := Progress{Step: s.ID, Table: s.Table.String(), Estimate: s.Batch.Estimate, Copied: task.RowsDone, Started: time.Now()}
 	cursor := task.Cursor
+	pace := newVacuumPace(r.m.cfg, s)
 	var last throttle.BatchOutcome
 	defer r.clearThrottle(ctx, s)
 	for batch := 1; ; batch++ {
@@ -136,13 +138,13 @@ func (r *run) walk(ctx context.Context, s planner.Step, do batchFunc) error {
 		p.Throttled, p.Held = r.throttled, false // the batch ran: nothing holds it now
 		p.Done = res.done
 		r.report(p)
+		if v, ok := r.vacuumStep(s); ok && pace.due(batch, p.Scanned, res.done) {
+			r.vacuum(ctx, v) // outside the batch's transaction, which has committed
+		}
 		if res.done {
 			return nil
 		}
 		cursor = res.bound
-		if v, ok := r.vacuumDue(s, batch); ok {
-			r.vacuum(ctx, v) // outside the batch's transaction, which has committed
-		}
 	}
 }
 
@@ -170,6 +172,17 @@ func (r *run) batchTx(ctx context.Context, tx pgx.Tx, s planner.Step, cursor, st
 	var res batchResult
 	if err := setLocal(ctx, tx, r.m.cfg.LockTimeout, r.m.cfg.StatementTimeout); err != nil {
 		return res, err
+	}
+	if r.m.cfg.AsyncCommit {
+		// Config.AsyncCommit: the checkpoint below is lost with the batch.
+		if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+			return res, err
+		}
+	}
+	if r.compressWAL && s.Phase == planner.Backfill {
+		if err := compressWAL(ctx, tx); err != nil {
+			return res, err
+		}
 	}
 	if r.m.cfg.DisableUserTriggers && s.Phase == planner.Backfill {
 		if _, err := tx.Exec(ctx, "SET LOCAL session_replication_role = replica"); err != nil {

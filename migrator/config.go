@@ -47,6 +47,37 @@ type Config struct {
 	// VacuumEvery, when positive, runs a plain VACUUM of the table being
 	// copied after every VacuumEvery backfill batches (run.vacuum).
 	VacuumEvery int
+	// VacuumFraction, when positive and VacuumEvery is not set, runs a
+	// plain VACUUM of the table being copied each time the walk has
+	// covered this fraction of its estimated rows, and at its end
+	// (vacuumPace): the table grows by about this fraction instead of
+	// doubling, for about 1/VacuumFraction passes over its indexes.
+	VacuumFraction float64
+	// MaintenanceWorkMem, in bytes, is the least maintenance_work_mem of
+	// the sessions that build indexes and vacuum (run.onSession): a larger
+	// server setting is kept. An index build sorts in it (a parallel build
+	// shares it among its workers); a VACUUM keeps its dead row versions'
+	// addresses in it, and each time it fills up scans every index once
+	// more. 0 keeps the server's setting.
+	MaintenanceWorkMem int64
+	// MaintenanceWorkers is max_parallel_maintenance_workers for those
+	// sessions: the parallel workers one index build may use, taken from
+	// the server's max_parallel_workers. -1 keeps the server's setting.
+	MaintenanceWorkers int
+	// AsyncCommit commits every batch of a walk with synchronous_commit
+	// off: the commit does not wait for its WAL to reach disk. The batch's
+	// checkpoint commits in the same transaction, so a server crash can
+	// lose the last batches only together with their checkpoints, and the
+	// walk redoes them. Phase changes still commit synchronously, so a
+	// finished walk is durable before the next phase starts.
+	AsyncCommit bool
+	// CompressWAL sets wal_compression on in the backfill's batches when
+	// the server has it off and the role may set it (walCompressible).
+	// The copy changes every page of the table once; the first change of
+	// a page after a checkpoint writes the whole page to the WAL, and
+	// compressed, these images shrink several times, at the price of
+	// some CPU on the server.
+	CompressWAL bool
 }
 
 // DefaultConfig returns the defaults.
@@ -60,6 +91,13 @@ func DefaultConfig() Config {
 		VacuumWait:       time.Minute,
 		ProgressEvery:    10 * time.Second,
 		ReconnectTimeout: 3 * time.Minute,
+		AsyncCommit:      true,
+		CompressWAL:      true,
+		VacuumFraction:   0.1,
+		// 256MB: four times PostgreSQL's default, small beside the
+		// memory of a server whose tables need pgwiden.
+		MaintenanceWorkMem: 256 << 20,
+		MaintenanceWorkers: -1,
 	}
 }
 
@@ -76,6 +114,12 @@ func (c Config) Validate() error {
 		return errors.New("--reconnect-timeout must be 0 (stop at once) or positive")
 	case c.VacuumEvery < 0:
 		return errors.New("--vacuum-every must be 0 (never) or a number of batches")
+	case c.VacuumFraction < 0 || c.VacuumFraction > 1:
+		return errors.New("--vacuum-fraction must be between 0 (never) and 1 (once, at the end of the walk), e.g. 0.1")
+	case c.MaintenanceWorkMem != 0 && c.MaintenanceWorkMem < 1<<20:
+		return errors.New("--maintenance-work-mem must be empty (the server's setting) or at least 1MB, PostgreSQL's minimum")
+	case c.MaintenanceWorkers < -1 || c.MaintenanceWorkers > 1024:
+		return errors.New("--maintenance-workers must be -1 (the server's setting) or between 0 and 1024")
 	}
 	return nil
 }

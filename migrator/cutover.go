@@ -175,13 +175,17 @@ func (r *run) vacuuming(ctx context.Context) (*vacuumRun, error) {
 // before a swap attempt. An autovacuum gives way to a lock request only
 // after deadlock_timeout (1s by default), and all that time the
 // application would queue behind the swap's request: better to let it end
-// first. It checks every quarter second.
-func (r *run) awaitVacuum(ctx context.Context, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
+// first. It checks every quarter second, and returns how long it waited.
+func (r *run) awaitVacuum(ctx context.Context, limit time.Duration) (time.Duration, error) {
+	start := time.Now()
+	deadline := start.Add(limit)
 	for logged := false; time.Now().Before(deadline); {
 		v, err := r.vacuuming(ctx)
 		if err != nil || v == nil {
-			return err
+			if !logged {
+				return 0, err // no vacuum: no wait
+			}
+			return time.Since(start), err
 		}
 		if !logged {
 			r.log.Info().Int("pid", v.pid).Str("table", v.table).Msg("waiting for the vacuum on the table to end before the swap")
@@ -189,11 +193,11 @@ func (r *run) awaitVacuum(ctx context.Context, limit time.Duration) error {
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return time.Since(start), ctx.Err()
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
-	return nil
+	return time.Since(start), nil
 }
 
 // waitPostponed waits while the postpone file exists, so an operator can

@@ -3,6 +3,7 @@ package migrator
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -116,23 +117,28 @@ func (r *run) execOutsideTx(ctx context.Context, s planner.Step, lock, timeout t
 
 // onSession runs f on a pooled connection whose session has lock_timeout
 // and statement_timeout set, for statements that cannot run in a
-// transaction block (CONCURRENTLY, VACUUM). The session's own values are
-// put back before the connection returns to the pool (not RESET, which
-// would bring back what ALTER ROLE imposes, see session.go); if that fails
-// the connection is closed instead.
+// transaction block (CONCURRENTLY, VACUUM), and the maintenance settings
+// of index builds and vacuums (Config.MaintenanceWorkMem and
+// MaintenanceWorkers). The session's own values are put back before the
+// connection returns to the pool (not RESET, which would bring back what
+// ALTER ROLE imposes, see session.go); if that fails the connection is
+// closed instead.
 func (r *run) onSession(ctx context.Context, lock, timeout time.Duration, f func(conn *pgxpool.Conn) error) error {
 	conn, err := r.m.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
-	var oldLock, oldTimeout string
-	if err := conn.QueryRow(ctx, "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')").Scan(&oldLock, &oldTimeout); err != nil {
+	var oldLock, oldTimeout, oldMem, oldWorkers string
+	if err := conn.QueryRow(ctx, `SELECT current_setting('lock_timeout'), current_setting('statement_timeout'),
+		current_setting('maintenance_work_mem'), current_setting('max_parallel_maintenance_workers')`).Scan(&oldLock, &oldTimeout, &oldMem, &oldWorkers); err != nil {
 		conn.Release()
 		return err
 	}
 	set := "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)"
 	defer func() {
-		if _, err := conn.Exec(context.WithoutCancel(ctx), set, oldLock, oldTimeout); err != nil {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false),
+			set_config('maintenance_work_mem', $3, false), set_config('max_parallel_maintenance_workers', $4, false)`,
+			oldLock, oldTimeout, oldMem, oldWorkers); err != nil {
 			_ = conn.Conn().Close(context.WithoutCancel(ctx)) // the connection is being discarded: its close error changes nothing
 		}
 		conn.Release()
@@ -140,7 +146,27 @@ func (r *run) onSession(ctx context.Context, lock, timeout time.Duration, f func
 	if _, err := conn.Exec(ctx, set, ms(lock), ms(timeout)); err != nil {
 		return err
 	}
+	if err := r.setMaintenance(ctx, conn); err != nil {
+		return fmt.Errorf("set maintenance_work_mem and max_parallel_maintenance_workers: %w", err)
+	}
 	return f(conn)
+}
+
+// setMaintenance applies Config.MaintenanceWorkMem (never below the
+// session's setting) and Config.MaintenanceWorkers to the session.
+func (r *run) setMaintenance(ctx context.Context, conn *pgxpool.Conn) error {
+	if kb := r.m.cfg.MaintenanceWorkMem / 1024; kb > 0 {
+		if _, err := conn.Exec(ctx, `SELECT set_config('maintenance_work_mem', $1, false)
+			WHERE pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes($1)`, strconv.FormatInt(kb, 10)+"kB"); err != nil {
+			return err
+		}
+	}
+	if n := r.m.cfg.MaintenanceWorkers; n >= 0 {
+		if _, err := conn.Exec(ctx, "SELECT set_config('max_parallel_maintenance_workers', $1, false)", strconv.Itoa(n)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // runCompanions runs, on the step's own session, the steps it needs first

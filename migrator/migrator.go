@@ -48,6 +48,9 @@ type run struct {
 	// throttled is the throttle state last recorded for this job, ""
 	// while the walk runs freely (throttle.go).
 	throttled string
+	// compressWAL is set when the backfill's batches compress their
+	// full-page images (walCompressible).
+	compressWAL bool
 }
 
 // open locks the target's migration and loads its job (nil before

@@ -12,9 +12,12 @@ import (
 
 // SwapStats describe a swap: how many attempts it took and, as an upper
 // bound, how long it held its exclusive locks (the whole transaction).
+// VacuumWait is how long its attempts first waited, in all, for an
+// autovacuum on the tables to end (run.awaitVacuum).
 type SwapStats struct {
-	Attempts int
-	Held     time.Duration
+	Attempts   int
+	Held       time.Duration
+	VacuumWait time.Duration
 }
 
 // swap runs the cutover's swap transaction and records the phase with it.
@@ -34,7 +37,7 @@ func (r *run) swap(ctx context.Context, s planner.Step) error {
 		return err
 	}
 	r.m.LastSwap = stats
-	r.log.Info().Int("attempts", stats.Attempts).Dur("locks_held_at_most", stats.Held).Msg("columns swapped")
+	r.log.Info().Int("attempts", stats.Attempts).Dur("locks_held_at_most", stats.Held).Dur("vacuum_wait", stats.VacuumWait).Msg("columns swapped")
 	emit(r.m, onSwap, SwapDone{Step: s.ID, SwapStats: stats})
 	return nil
 }
@@ -67,7 +70,9 @@ func (r *run) swapTx(ctx context.Context, s planner.Step, what string) (SwapStat
 	sql := annotate(s)
 	err := r.retry(ctx, policy, what, func(ctx context.Context, attempt int) error {
 		stats.Attempts = attempt
-		if err := r.awaitVacuum(ctx, r.m.cfg.VacuumWait); err != nil {
+		waited, err := r.awaitVacuum(ctx, r.m.cfg.VacuumWait)
+		stats.VacuumWait += waited
+		if err != nil {
 			return err
 		}
 		start := time.Now()

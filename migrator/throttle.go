@@ -130,14 +130,10 @@ func (r *run) clearThrottle(ctx context.Context, s planner.Step) {
 	}
 }
 
-// vacuumDue returns the VACUUM step of the walk s (planner.Step.During)
-// when one is due after batch (Config.VacuumEvery): only the backfill's
-// copy has one, as only it leaves dead row versions behind.
-func (r *run) vacuumDue(s planner.Step, batch int) (planner.Step, bool) {
-	n := r.m.cfg.VacuumEvery
-	if n <= 0 || batch%n != 0 {
-		return planner.Step{}, false
-	}
+// vacuumStep returns the planned VACUUM of the walk s (planner.Step.During;
+// only the backfill's copy has one, as only it leaves dead row versions
+// behind); vacuumPace says when it runs.
+func (r *run) vacuumStep(s planner.Step) (planner.Step, bool) {
 	for _, c := range r.companions(s.ID) {
 		if c.Probe == "" {
 			return c, true

@@ -86,7 +86,7 @@ func (f *findings) checkDependents(t *catalog.Table, c *catalog.Column) {
 			fmt.Sprintf("detach it (ALTER TABLE %s NO INHERIT ...), widen it and its former parent as two migrations, then attach it again", t.Name.Quoted()))
 	}
 	for _, g := range c.GeneratedDeps {
-		f.block("generated-dep", obj, fmt.Sprintf("stored generated column %s is computed from it; its expression cannot be moved to the new column without a table rewrite", catalog.Ident(g)),
+		f.block("generated-dep", obj, fmt.Sprintf("generated column %s is computed from it; its expression cannot be moved to the new column without a table rewrite", catalog.Ident(g)),
 			fmt.Sprintf("before prepare run ALTER TABLE %s ALTER COLUMN %s DROP EXPRESSION (PostgreSQL 13+; it keeps its values as a plain column, to be kept current by the application or a trigger during the migration; on 12, drop the column), and make it generated again after cleanup, in a maintenance window (that rewrites the table)",
 				t.Name.Quoted(), catalog.Ident(g)))
 	}

@@ -19,13 +19,24 @@ type engineOptions struct {
 	cfg         migrator.Config
 	throttle    throttleSettings
 	walRate     string          // --max-wal-rate as given; throttle.walRate once checked
+	maintMem    string          // --maintenance-work-mem as given; cfg.MaintenanceWorkMem once checked
 	replicaDSNs cli.StringSlice // --replica-dsn as given; throttle.replicas once checked
 }
 
 // newEngineOptions holds the defaults: migrator.DefaultConfig and
 // throttle.DefaultConfig, with the lock-waiter signal on.
 func newEngineOptions() *engineOptions {
-	return &engineOptions{cfg: migrator.DefaultConfig(), throttle: throttleSettings{cfg: throttle.DefaultConfig(), lockWaiters: true}}
+	cfg := migrator.DefaultConfig()
+	return &engineOptions{cfg: cfg, throttle: throttleSettings{cfg: throttle.DefaultConfig(), lockWaiters: true},
+		maintMem: memSetting(cfg.MaintenanceWorkMem)}
+}
+
+// memSetting shows a byte count as a flag's default, "" for 0.
+func memSetting(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return format.Bytes(n)
 }
 
 // The engine flags the commands take, by group.
@@ -34,7 +45,7 @@ var (
 	timeoutFlags = []string{"lock-timeout", "scan-lock-timeout", "statement-timeout"}
 	// walkFlags pace the phases that walk tables in batches (the backfill's
 	// copy, the cutover's verification) and a rehearsal's.
-	walkFlags = []string{"progress-interval", "reconnect-timeout", "batch-size", "batch-target", "min-batch", "max-batch", "max-rate", "signal-interval",
+	walkFlags = []string{"progress-interval", "reconnect-timeout", "async-commit", "batch-size", "batch-target", "min-batch", "max-batch", "max-rate", "signal-interval",
 		"lock-waiters", "max-replica-lag", "replica-dsn", "max-xact-age", "max-active", "max-wal-rate", "max-dead-ratio",
 		"throttle-query", "pause-file"}
 )
@@ -56,7 +67,17 @@ func (o *engineOptions) flags(names ...string) []cli.Flag {
 		&cli.DurationFlag{Name: "reconnect-timeout", Value: c.ReconnectTimeout, Destination: &c.ReconnectTimeout,
 			Usage: "after a lost connection (restart, failover), reconnect with backoff for this long and continue from the last checkpoint (0: stop at once)"},
 		&cli.IntFlag{Name: "vacuum-every", Value: c.VacuumEvery, Destination: &c.VacuumEvery, Category: th,
-			Usage: "run a plain VACUUM of the table after every N batches, between them (0: never; autovacuum's job)"},
+			Usage: "run a plain VACUUM of the table after every N batches, between them, instead of --vacuum-fraction's pacing (0: pace by --vacuum-fraction)"},
+		&cli.Float64Flag{Name: "vacuum-fraction", Value: c.VacuumFraction, Destination: &c.VacuumFraction, Category: th,
+			Usage: "run a plain VACUUM of the table each time this fraction of it has been copied, and at the end: the table grows by about this fraction instead of doubling, for 1/fraction passes over its indexes (0: never; autovacuum's job)"},
+		&cli.BoolFlag{Name: "async-commit", Value: c.AsyncCommit, Destination: &c.AsyncCommit,
+			Usage: "commit each batch with synchronous_commit=off: less waiting for WAL flushes; a server crash loses the last batches with their checkpoints, which the walk redoes (--async-commit=false: off)"},
+		&cli.StringFlag{Name: "maintenance-work-mem", Value: o.maintMem, Destination: &o.maintMem,
+			Usage: "at least this maintenance_work_mem for pgwiden's index builds and vacuums (a larger server setting is kept; empty: the server's)"},
+		&cli.IntFlag{Name: "maintenance-workers", Value: c.MaintenanceWorkers, Destination: &c.MaintenanceWorkers,
+			Usage: "max_parallel_maintenance_workers for pgwiden's index builds (-1: the server's setting)"},
+		&cli.BoolFlag{Name: "wal-compression", Value: c.CompressWAL, Destination: &c.CompressWAL,
+			Usage: "compress the full-page images in the backfill's WAL (SET LOCAL wal_compression=on when the server has it off; needs a superuser or, on PostgreSQL 15+, SET privilege on it; skipped otherwise)"},
 		&cli.BoolFlag{Name: "disable-user-triggers", Value: c.DisableUserTriggers, Destination: &c.DisableUserTriggers,
 			Usage: "do not fire the tables' own triggers on the copy (session_replication_role=replica; superuser only)"},
 		&cli.IntFlag{Name: "max-attempts", Value: c.SwapAttempts, Destination: &c.SwapAttempts, Usage: "swap attempts before giving up"},
@@ -124,13 +145,17 @@ func (o *engineOptions) check(c *cli.Context) error {
 		t.cfg.HoldPoll = min(def.HoldPoll, t.cfg.SignalEvery)
 	}
 	t.query = strings.TrimSpace(t.query)
+	mem, err := format.ParseBytes(o.maintMem)
+	if err != nil {
+		return usageError("--maintenance-work-mem %q: %s (use a size such as 256MB or 1GB, or empty for the server's setting)", o.maintMem, err)
+	}
+	o.cfg.MaintenanceWorkMem = int64(mem)
 	if err := o.cfg.Validate(); err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
 	if err := t.cfg.Validate(); err != nil {
 		return usageError("%s (see --batch-size, --min-batch, --max-batch, --batch-target, --max-rate, --signal-interval)", err)
 	}
-	var err error
 	if t.walRate, err = format.ParseBytes(o.walRate); err != nil {
 		return usageError("--max-wal-rate %q: %s (use bytes per second, e.g. 50MB or 1.5GB)", o.walRate, err)
 	}
