@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/pgwiden/pgwiden/internal/pgerr"
 	"github.com/pgwiden/pgwiden/planner"
 	"github.com/pgwiden/pgwiden/state"
 	"github.com/pgwiden/pgwiden/throttle"
@@ -159,11 +160,20 @@ type batchResult struct {
 func (r *run) batch(ctx context.Context, s planner.Step, cursor, stop []string, size int, do batchFunc) (batchResult, error) {
 	var res batchResult
 	err := r.retry(ctx, r.m.cfg.Retry, s.ID+" batch", func(ctx context.Context, _ int) error {
-		return pgx.BeginFunc(ctx, r.m.pool, func(tx pgx.Tx) error {
+		err := pgx.BeginFunc(ctx, r.m.pool, func(tx pgx.Tx) error {
 			var err error
 			res, err = r.batchTx(ctx, tx, s, cursor, stop, size, do)
 			return err
 		})
+		if err != nil && r.m.cfg.AsyncCommit && pgerr.ConnectionLost(err) {
+			// With asynchronous commits a batch reported committed may have
+			// been lost with the server (a crash, an immediate restart), and
+			// its checkpoint with it: cursor is then ahead of the database.
+			// Not retried here: the phase stops, and run again (reconnect)
+			// resumes from the checkpoint the database holds.
+			return pgerr.NoRetry(err)
+		}
+		return err
 	})
 	return res, err
 }

@@ -33,6 +33,16 @@ func (e *PreflightError) Error() string {
 // will still run need from the server (planner.Plan.PhaseNeeds), and
 // refuses the phase with every missing need at once.
 func (m *Migrator) preflight(ctx context.Context, p *planner.Plan, phase planner.Phase, steps []planner.Step, done map[string]bool) error {
+	// A standby first, with the error a failover's reconnect gives too
+	// (reconnect.go): the DSN leads to the wrong server, whatever the
+	// role may do.
+	var standby bool
+	if err := m.pool.QueryRow(ctx, tag("preflight "+string(phase), "SELECT pg_is_in_recovery()")).Scan(&standby); err != nil {
+		return fmt.Errorf("%s %s: check for a standby: %w", phase, p.Target, err)
+	}
+	if standby {
+		return &StandbyError{Phase: phase}
+	}
 	var todo []planner.Step
 	for _, s := range steps {
 		if !done[s.ID] {

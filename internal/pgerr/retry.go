@@ -115,6 +115,17 @@ type Retry struct {
 	Err      error
 }
 
+// noRetryError marks an error Do must not retry, whatever its class.
+type noRetryError struct{ err error }
+
+func (e *noRetryError) Error() string { return e.err.Error() }
+func (e *noRetryError) Unwrap() error { return e.err }
+
+// NoRetry makes Do return err at once instead of retrying it: for an
+// operation whose retry in place would be wrong although the error class
+// says it is safe (a batch after a lost connection, see migrator).
+func NoRetry(err error) error { return &noRetryError{err: err} }
+
 // DoNotify is Do that also calls onRetry (when not nil) for each retry,
 // after logging it.
 func DoNotify(ctx context.Context, p Policy, log zerolog.Logger, what string, op func(ctx context.Context, attempt int) error, onRetry func(Retry)) error {
@@ -133,7 +144,8 @@ func DoNotify(ctx context.Context, p Policy, log zerolog.Logger, what string, op
 			return nil
 		}
 		last = err
-		if ctx.Err() != nil || !Retryable(err) {
+		var nr *noRetryError
+		if ctx.Err() != nil || !Retryable(err) || errors.As(err, &nr) {
 			return backoff.Permanent(err)
 		}
 		return err
