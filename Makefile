@@ -55,7 +55,7 @@ test-citus:
 # The migration benchmark (integration/bench_test.go): pgbench -i -s
 # PGWIDEN_BENCH_SCALE (default 50) data under a tpcb-like load, pgwiden against a
 # plain ALTER TABLE ... TYPE bigint. Minutes, not seconds; run it on an idle
-# machine. Figures: README, Benchmarks.
+# machine. Figures: docs/performance.md.
 bench: pg-bin
 	$(GO) test -v -run '^$$' -bench . -benchtime=1x -timeout 60m ./...
 

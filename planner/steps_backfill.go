@@ -30,7 +30,7 @@ func (b *builder) backfillSteps() {
 				Note: "one short transaction per batch, committed with its checkpoint"})
 			b.add(Step{ID: "backfill/vacuum/" + l.Name.String(), Phase: Backfill, Table: l.Name, During: copyID,
 				SQL: "VACUUM " + l.Name.Quoted(), Lock: ShareUpdateExclusive, InTx: false,
-				Note: "only with --vacuum-every N: between two batches, every N; a failure is logged and the copy goes on"})
+				Note: "between two batches, each time --vacuum-fraction of the table (default 0.1) has been copied and at the end, or every --vacuum-every N batches; a failure is logged and the copy goes on"})
 		}
 	}
 	for i := range b.plan.Steps {

@@ -121,8 +121,9 @@ func scenes() []scene {
 		// A rehearsal of the next column, on this database as staging.
 		{Sample: "rehearse", Args: cmd("rehearse", taggingsID, "--i-know-this-is-staging", "--load-builtin", "50", "--load-baseline", "1s"), Stdout: true},
 
-		// Blockers: a materialized view reads a column of the closure.
-		{SQL: "CREATE MATERIALIZED VIEW event_counts AS SELECT tagging_id, count(*) AS events FROM tagging_events GROUP BY tagging_id"},
+		// Blockers: a stored generated column is computed from a column of
+		// the closure.
+		{SQL: "ALTER TABLE tagging_events ADD COLUMN tagging_bucket int GENERATED ALWAYS AS (tagging_id % 16) STORED"},
 		{Sample: "plan-blockers", Args: cmd("plan", taggingsID), Exit: 4, Keep: 14},
 		{Sample: "prepare-blocked", Args: cmd("prepare", taggingsID), Exit: 4},
 	}
