@@ -113,18 +113,14 @@ func (b *builder) undo(s Step) (Step, bool) {
 // is true when it does not: the "already done?" of the step dropping it.
 func absent(probe string) string { return "SELECT NOT (" + probe + ")" }
 
-// splitID splits "phase/kind/object" into "phase/kind" and "object".
+// splitID splits "phase/kind/object" into "phase/kind" and "object",
+// through StepID, the one place an ID is taken apart.
 func splitID(id string) (kind, obj string) {
-	n := 0
-	for i := range id {
-		if id[i] == '/' {
-			n++
-			if n == 2 {
-				return id[:i], id[i+1:]
-			}
-		}
+	phase, k, obj := StepID(id).parts()
+	if k == "" {
+		return id, ""
 	}
-	return id, ""
+	return phase + "/" + k, obj
 }
 
 func join(parts []string) string {
