@@ -110,6 +110,7 @@ func (r *run) walk(ctx context.Context, s planner.Step, do batchFunc) error {
 	p := Progress{Step: s.ID, Table: s.Table.String(), Estimate: s.Batch.Estimate, Copied: task.RowsDone, Started: time.Now()}
 	cursor := task.Cursor
 	pace := newVacuumPace(r.m.cfg, s)
+	vacuum, hasVacuum := r.vacuumStep(s) // looked up once, not per batch
 	var last throttle.BatchOutcome
 	defer r.clearThrottle(ctx, s)
 	for batch := 1; ; batch++ {
@@ -139,8 +140,8 @@ func (r *run) walk(ctx context.Context, s planner.Step, do batchFunc) error {
 		p.Throttled, p.Held = r.throttled, false // the batch ran: nothing holds it now
 		p.Done = res.done
 		r.report(p)
-		if v, ok := r.vacuumStep(s); ok && pace.due(batch, p.Scanned, res.done) {
-			r.vacuum(ctx, v) // outside the batch's transaction, which has committed
+		if hasVacuum && pace.due(batch, p.Scanned, res.done) {
+			r.vacuum(ctx, vacuum) // outside the batch's transaction, which has committed
 		}
 		if res.done {
 			return nil
