@@ -110,19 +110,24 @@ func TestDriftRefused(t *testing.T) {
 		name, change, want string
 		// user is true when the change stays after a rollback.
 		user bool
+		// bypass runs before change, on the migrated database only: what
+		// a DBA must do first for the server to accept the change at all
+		// (TestSyncTriggerProtectsColumns).
+		bypass string
 	}{
 		{"new table with an int4 FK", `CREATE TABLE tag_votes (id int PRIMARY KEY, tag_id int REFERENCES "Tags" ("Id"))`,
-			`foreign key "tag_votes_tag_id_fkey" on public.tag_votes: added since prepare: its column "tag_id" (integer) references public.Tags.Id, which this migration widens, and is not part of it; fix: widen public.tag_votes.tag_id to bigint before the cutover (a small new table: ALTER TABLE "public"."tag_votes" ALTER COLUMN "tag_id" TYPE bigint; a large one: see pgwiden plan --schema public --table tag_votes --column tag_id)`, true},
+			`foreign key "tag_votes_tag_id_fkey" on public.tag_votes: added since prepare: its column "tag_id" (integer) references public.Tags.Id, which this migration widens, and is not part of it; fix: widen public.tag_votes.tag_id to bigint before the cutover (a small new table: ALTER TABLE "public"."tag_votes" ALTER COLUMN "tag_id" TYPE bigint; a large one: see pgwiden plan --schema public --table tag_votes --column tag_id)`, true, ""},
 		{"closure column renamed", `ALTER TABLE tag_stat_snapshots RENAME COLUMN tag_id TO stat_tag_id`,
-			`column public.tag_stat_snapshots.tag_id: renamed or dropped since prepare; fix: rename it back to "tag_id"`, true},
+			`column public.tag_stat_snapshots.tag_id: renamed or dropped since prepare; fix: rename it back to "tag_id"`, true, ""},
 		{"closure column retyped", `ALTER TABLE tag_stat_snapshots ALTER COLUMN tag_id TYPE bigint`,
-			`column public.tag_stat_snapshots.tag_id: retyped from integer to bigint since prepare`, true},
+			`column public.tag_stat_snapshots.tag_id: retyped from integer to bigint since prepare`, true,
+			`DROP TRIGGER zz_pgwiden_sync ON tag_stat_snapshots`},
 		{"partition attached", `CREATE TABLE events_2027 PARTITION OF events FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')`,
-			`partition public.events_2027: attached to public.events since prepare; fix: detach it until the migration is done`, true},
-		{"shadow column dropped", `ALTER TABLE tag_details DROP COLUMN "TagId_pgwiden_new"`,
-			`shadow column public.tag_details.TagId_pgwiden_new: dropped by hand`, false},
+			`partition public.events_2027: attached to public.events since prepare; fix: detach it until the migration is done`, true, ""},
+		{"shadow column dropped", `ALTER TABLE tag_details DROP COLUMN "TagId_pgwiden_new" CASCADE`,
+			`shadow column public.tag_details.TagId_pgwiden_new: dropped by hand`, false, ""},
 		{"sync trigger dropped", `DROP TRIGGER zz_pgwiden_sync ON tag_assignments`,
-			`trigger zz_pgwiden_sync on public.tag_assignments: dropped by hand`, false},
+			`trigger zz_pgwiden_sync on public.tag_assignments: dropped by hand`, false, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -135,6 +140,9 @@ func TestDriftRefused(t *testing.T) {
 			}
 			e := newEngine(t, db, engineConfig(), noHooks)
 			e.run(t, ctx, "prepare", "backfill")
+			if c.bypass != "" {
+				db.Exec(t, c.bypass)
+			}
 			db.Exec(t, c.change)
 			before := catalogDump(t, db)
 			err := e.phase(ctx, "cutover")

@@ -17,7 +17,7 @@ const CheckDependentsID = "cleanup/check-dependents"
 // an index or a constraint the application added on it since the cutover,
 // and fail on a view. pgwiden's own are the retired plain indexes and
 // extended statistics objects (named *_pgwiden_old), the column's own
-// default and, on PostgreSQL 18, its NOT NULL constraint. DO takes no
+// default, on PostgreSQL 18 its NOT NULL constraint, and the sync trigger. DO takes no
 // parameters: the names are literals, quoted by literal().
 func (b *builder) checkDependentsStep() {
 	var cols, indexes, stats []string
@@ -39,6 +39,9 @@ func (b *builder) checkDependentsStep() {
 		"(a.attrelid::regclass, a.attname::text) IN (VALUES " + strings.Join(cols, ", ") + ")",
 		"NOT (d.classid = 'pg_attrdef'::regclass AND d.objid IN (SELECT ad.oid FROM pg_attrdef ad WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum))",
 		"NOT (d.classid = 'pg_constraint'::regclass AND d.objid IN (SELECT c.oid FROM pg_constraint c WHERE c.contype = 'n'))",
+		// The sync trigger's WHEN condition names both columns; cleanup
+		// drops the trigger before the column.
+		"NOT (d.classid = 'pg_trigger'::regclass AND d.objid IN (SELECT t.oid FROM pg_trigger t WHERE t.tgname = " + literal(SyncTrigger) + "))",
 	}
 	if len(indexes) > 0 {
 		where = append(where, "NOT (d.classid = 'pg_class'::regclass AND d.objid::regclass = ANY (ARRAY["+strings.Join(indexes, ", ")+"]))")

@@ -75,13 +75,34 @@ func (b *builder) addSync(w *tableWork) {
 	// ENABLE ALWAYS: a logical-replication apply worker writes with
 	// session_replication_role = replica, under which ordinary triggers do
 	// not fire; its rows need their copy as much as the application's.
+	when := syncWhen(w)
 	for _, tt := range b.triggerTables(w) {
 		b.add(Step{ID: "prepare/sync-trigger/" + tt.String(), Phase: Prepare, Table: tt,
-			SQL: fmt.Sprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s();\nALTER TABLE %s ENABLE ALWAYS TRIGGER %s",
-				catalog.Ident(SyncTrigger), tt.Quoted(), fn.Quoted(), tt.Quoted(), catalog.Ident(SyncTrigger)),
+			SQL: fmt.Sprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW WHEN (%s) EXECUTE FUNCTION %s();\nALTER TABLE %s ENABLE ALWAYS TRIGGER %s",
+				catalog.Ident(SyncTrigger), tt.Quoted(), when, fn.Quoted(), tt.Quoted(), catalog.Ident(SyncTrigger)),
 			Lock: ShareRowExclusive, InTx: true, Probe: probeTrigger, ProbeArgs: []any{tt.Quoted(), SyncTrigger},
 			Note: "from now on every written row carries its bigint copy, replicated ones included"})
 	}
+}
+
+// syncWhen is the sync trigger's WHEN condition: some pair of columns
+// differs. When none does, every assignment of the function would be a
+// no-op, so skipping the call changes nothing; and the backfill's own
+// UPDATE, which sets every shadow to its column, never calls the plpgsql
+// function at all. That call (with its pinned search_path) costs about as
+// much as the row's UPDATE itself, and the WHEN condition, compiled once
+// into the trigger, next to nothing.
+//
+// The condition holds its columns by number, not by name: after the swap
+// renames them, it compares the same two columns, which the function then
+// copies the other way (swap_keys.go syncFunction); a value beyond the old
+// type can never equal its NULL copy, so the function still runs for it.
+func syncWhen(w *tableWork) string {
+	var conds []string
+	for _, m := range w.cols {
+		conds = append(conds, "NEW."+catalog.Ident(shadowName(m.col.Name))+" IS DISTINCT FROM NEW."+catalog.Ident(m.col.Name))
+	}
+	return strings.Join(conds, " OR ")
 }
 
 // triggerTables names the tables that carry w's sync trigger: w itself,
