@@ -97,6 +97,12 @@ type Batch struct {
 	NextBound  string `json:"next_bound"`
 	First      string `json:"first"`
 	Next       string `json:"next"`
+	// FirstPass and NextPass are First and Next restricted to one of
+	// several interleaved passes over the batch's rows, by the row's slot
+	// on its page: their two last parameters are the number of passes and
+	// the pass. Only for the backfill's copy (see passPredicate).
+	FirstPass string `json:"first_pass,omitempty"`
+	NextPass  string `json:"next_pass,omitempty"`
 }
 
 // Unit says what one batch covers, for plan and --dry-run.

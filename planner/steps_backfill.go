@@ -24,10 +24,12 @@ func (b *builder) backfillSteps() {
 			if bt == nil {
 				continue // reported as a blocker
 			}
+			n := len(bt.Key)
+			bt.FirstPass, bt.NextPass = bt.First+" AND "+passPredicate(n+1), bt.Next+" AND "+passPredicate(2*n+1)
 			copyID := "backfill/copy/" + l.Name.String()
-			b.add(Step{ID: copyID, Phase: Backfill, Table: l.Name,
+			b.add(Step{ID: copyID, Phase: Backfill, Table: l.Name, SQL: bt.NextPass,
 				Batch: bt, Lock: RowExclusive, InTx: true,
-				Note: "one short transaction per batch, committed with its checkpoint"})
+				Note: "each batch in --hot-passes interleaved passes (default 4), each its own short transaction, the last one committed with the checkpoint"})
 			b.add(Step{ID: "backfill/vacuum/" + l.Name.String(), Phase: Backfill, Table: l.Name, During: copyID,
 				SQL: "VACUUM " + l.Name.Quoted(), Lock: ShareUpdateExclusive, InTx: false,
 				Note: "between two batches, each time --vacuum-fraction of the table (default 0.1) has been copied and at the end, or every --vacuum-every N batches; a failure is logged and the copy goes on"})
@@ -38,6 +40,17 @@ func (b *builder) backfillSteps() {
 			s.SQL = s.Batch.Next
 		}
 	}
+}
+
+// passPredicate picks the rows of one pass of a batch, $p+1 of $p passes,
+// by the row's slot on its page (its ctid's offset). The first pass moves
+// its rows to other pages; once it has committed, the next pass's UPDATE
+// prunes their dead versions on its way, and its new versions fit on their
+// own pages: HOT updates, which log only the changed bytes and add no index
+// entry. Without passes every page is full (fillfactor 100) when its rows
+// are copied, and every row moves.
+func passPredicate(p int) string {
+	return fmt.Sprintf("((ctid::text::point)[1])::int %% $%d = $%d", p, p+1)
 }
 
 // verifySteps count rows whose two columns differ, where other names the
