@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pgwiden/pgwiden/catalog"
 	"github.com/pgwiden/pgwiden/integration/pgtest"
@@ -206,4 +207,116 @@ func keyRange(key, lo, hi []string, from int) sqlArgs {
 	}
 	bound("<=", hi)
 	return sqlArgs{sql: strings.Join(conds, " AND "), args: args}
+}
+
+// TestShapeKeylessWorkers migrates TestShapeKeylessTable's tables with
+// three workers under its writer: the keyless pgbench_history is walked
+// by ctid in slices of its pages (a TID Range Scan on 14+, TID lists
+// before), its verification too, and every row must be as the writer
+// left it.
+func TestShapeKeylessWorkers(t *testing.T) {
+	t.Parallel()
+	ctx := pgtest.Context(t)
+	db := newDBWith(t, keylessSchema)
+	cfg := engineConfig()
+	cfg.Workers = 3
+	w := newShapeWriter(t, ctx, db, keylessTables, keylessOps)
+	migrateUnderWith(t, ctx, db, keylessTarget, w, cfg)
+	for _, step := range []string{"backfill/copy/public.pgbench_history", "cutover/verify/public.pgbench_history"} {
+		if n, done := sliceCount(t, ctx, db, step); n < 2 || done != n {
+			t.Errorf("%s: %d slices, %d done; want at least 2, all done", step, n, done)
+		}
+	}
+}
+
+// TestThrottleWorkersPauseAndRate: with --workers 3, the max rate is the
+// rate of the three workers together, `pgwiden pause` holds every worker
+// between two batches (no slice advances while it holds), status shows
+// the table's progress as one (how many of its slices are done), and
+// `pgwiden resume` lets them all finish.
+func TestThrottleWorkersPauseAndRate(t *testing.T) {
+	t.Parallel()
+	ctx := pgtest.Context(t)
+	const rows = 40000
+	db := throttleDB(ctx, t, rows)
+	bf := startPgwiden(ctx, t, db, append(append([]string{"backfill"}, throttleTarget...), "--workers", "3",
+		"--batch-size", "200", "--max-batch", "500", "--max-rate", "2000", "--signal-interval", "200ms", "--progress-interval", "300ms")...)
+	eventually(t, 20*time.Second, "copying", func() bool { return rowsDone(ctx, t, db) > 0 })
+	time.Sleep(300 * time.Millisecond) // every worker under way
+	rate := rateOver(ctx, t, db, 2*time.Second)
+	t.Logf("three workers at --max-rate 2000: %.0f rows/s together", rate)
+	if rate > 2600 {
+		t.Errorf("three workers copied %.0f rows/s at --max-rate 2000: the rate must govern their sum", rate)
+	}
+
+	throttleCLI(ctx, t, db, 0, "pause")
+	eventually(t, 10*time.Second, "held by the pause", func() bool {
+		return strings.Contains(throttledState(ctx, t, db), "pgwiden pause")
+	})
+	before := slicePositions(ctx, t, db)
+	held := stalled(ctx, t, db, time.Second)
+	if after := slicePositions(ctx, t, db); !slices.Equal(before, after) {
+		t.Errorf("slices moved while paused:\n%v\n%v", before, after)
+	}
+	if held >= rows {
+		t.Fatalf("the backfill had finished (%d rows) before the pause took effect: make the table bigger", held)
+	}
+	if text := statusText(ctx, t, db); !strings.Contains(text, " of 3 slices") {
+		t.Errorf("status does not show the slices of the walk:\n%s", text)
+	} else {
+		t.Logf("status while paused:\n%s", text)
+	}
+	throttleCLI(ctx, t, db, 0, "resume")
+	throttleCLI(ctx, t, db, 0, "throttle", "--max-rate", "100000") // finish quickly
+	bf.wait(t, 60*time.Second)
+	backfillDone(ctx, t, db, rows)
+	if n, done := sliceCount(t, ctx, db, "backfill/copy/public.items"); n != 3 || done != 3 {
+		t.Errorf("items: %d slices, %d done; want 3 and 3", n, done)
+	}
+	if got := rowsDone(ctx, t, db); got != rows {
+		t.Errorf("rows_done adds up to %d, want %d", got, rows)
+	}
+}
+
+// slicePositions lists every slice's checkpoint, to compare over time.
+func slicePositions(ctx context.Context, t *testing.T, db *pgtest.DB) []string {
+	t.Helper()
+	return readRows(t, ctx, db.Pool, `SELECT step_id || ' ' || slice || ' ' || coalesce(cursor::text, '-') || ' ' || rows_done
+		FROM pgwiden.task_slices ORDER BY step_id, slice`)
+}
+
+// TestBackfillVacuumFractionWorkers: TestBackfillVacuumFraction's table
+// backfilled by three workers with --vacuum-fraction 0.2: the pacing
+// counts the rows of every worker, so the table still grows by about a
+// fifth, and no VACUUM ever fails because another one runs on the table.
+func TestBackfillVacuumFractionWorkers(t *testing.T) {
+	t.Parallel()
+	ctx := pgtest.Context(t)
+	const rows = 20000
+	db := pgtest.NewDB(t)
+	db.Exec(t, paddedItems(rows))
+	before := relationSize(ctx, t, db, "items")
+	throttleCLI(ctx, t, db, 0, "prepare")
+	args := append(append([]string{"--dsn", db.DSN, "--log-level", "debug", "backfill"}, throttleTarget...),
+		"--workers", "3", "--batch-size", "500", "--batch-target", "0", "--vacuum-fraction", "0.2")
+	_, stderr, code := runPgwiden(ctx, t, args...)
+	if code != 0 {
+		t.Fatalf("backfill: exit %d\n%s", code, stderr)
+	}
+	backfillDone(ctx, t, db, rows)
+	grown := float64(relationSize(ctx, t, db, "items")) / float64(before)
+	vacuums := strings.Count(stderr, "vacuumed between batches")
+	t.Logf("--workers 3 --vacuum-fraction 0.2: items %d bytes before, %.2fx after; %d VACUUMs", before, grown, vacuums)
+	if strings.Contains(stderr, "vacuum between batches failed") {
+		t.Errorf("a VACUUM between batches failed:\n%s", stderr)
+	}
+	if vacuums < 4 || vacuums > 8 {
+		t.Errorf("%d VACUUMs at --vacuum-fraction 0.2, want about 5 (one per fifth of the rows of all workers, one at the end)", vacuums)
+	}
+	if grown > 1.35 {
+		t.Errorf("with --workers 3 --vacuum-fraction 0.2 the table grew %.2fx, want about 1.2x (at most 1.35x)", grown)
+	}
+	if n, done := sliceCount(t, ctx, db, "backfill/copy/public.items"); n != 3 || done != 3 {
+		t.Errorf("items: %d slices, %d done; want 3 and 3", n, done)
+	}
 }
