@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/pgwiden/pgwiden/catalog"
 	"github.com/pgwiden/pgwiden/integration/pgtest"
+	"github.com/pgwiden/pgwiden/migrator"
 	"github.com/pgwiden/pgwiden/planner"
 )
 
@@ -319,4 +321,54 @@ func TestBackfillVacuumFractionWorkers(t *testing.T) {
 	if n, done := sliceCount(t, ctx, db, "backfill/copy/public.items"); n != 3 || done != 3 {
 		t.Errorf("items: %d slices, %d done; want 3 and 3", n, done)
 	}
+}
+
+// TestEngineWorkersRollback: after a cutover with three workers, a value
+// beyond the old type's range makes rollback's check walk (in slices too)
+// refuse, naming the row; the keys are sparse (1..1000, then 3,000,000,000),
+// so most of the equal-width ranges of the first key column hold no key and
+// the slices must still cover every row. Once that row is gone, the
+// rollback walks again and returns the schema to what it was.
+func TestEngineWorkersRollback(t *testing.T) {
+	t.Parallel()
+	ctx := pgtest.Context(t)
+	db := newDBWith(t, saasSchema)
+	before := schemaDump(t, db)
+	cfg := engineConfig()
+	cfg.Workers = 3
+	var mu sync.Mutex
+	slicesSeen := map[string]int{} // rollback's check walk of "Tags" -> its slices
+	hooks := migrator.Hooks{BeforeBatch: func(ctx context.Context, step string, _ int) error {
+		if !strings.HasPrefix(step, string(planner.Unswap)+"/") || !strings.HasSuffix(step, "public.Tags") {
+			return nil
+		}
+		var n int
+		err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM pgwiden.task_slices WHERE step_id = $1`, step).Scan(&n)
+		mu.Lock()
+		slicesSeen[step] = n
+		mu.Unlock()
+		return err
+	}}
+	e := newEngine(t, db, cfg, hooks)
+	e.run(t, ctx, "prepare", "backfill", "cutover")
+	db.Exec(t, `INSERT INTO "Tags" ("Id", tenant_id, name) VALUES (3000000000, 1, 'wide')`)
+
+	err := e.phase(ctx, "rollback")
+	if err == nil || !strings.Contains(err.Error(), "1 row(s) of public.Tags hold values beyond the old column's range") {
+		t.Fatalf("rollback = %v, want a refusal naming the row of public.Tags beyond the old range", err)
+	}
+	mu.Lock()
+	if len(slicesSeen) != 1 {
+		t.Errorf("rollback's check walks of public.Tags: %v, want one, in slices", slicesSeen)
+	}
+	for step, n := range slicesSeen {
+		t.Logf("%s: %d slices", step, n)
+		if n < 2 {
+			t.Errorf("%s walked in %d slices, want at least 2", step, n)
+		}
+	}
+	mu.Unlock()
+	db.Exec(t, `DELETE FROM "Tags" WHERE "Id" = 3000000000`)
+	e.run(t, ctx, "rollback")
+	assertSchemaAsBefore(t, e.job(t, ctx).Plan, before, schemaDump(t, db))
 }
