@@ -49,7 +49,7 @@ func newTableWalk(r *run, s planner.Step, do batchFunc, task *state.Task, parts 
 		pace: newVacuumPace(r.m.cfg, s),
 		p:    Progress{Step: s.ID, Table: s.Table.String(), Estimate: s.Batch.Estimate, Copied: task.RowsDone, Started: time.Now()}}
 	if w.workers > 1 {
-		w.gov = throttle.NewShared(r.m.gov, nil)
+		w.gov = throttle.NewShared(r.m.gov, nil, w.workers)
 	}
 	w.vacuum, w.hasVacuum = r.vacuumStep(s) // looked up once, not per batch
 	return w

@@ -20,21 +20,28 @@ type Governor interface {
 // and with a max rate, each BatchOutcome carries Since, the time since
 // the previous batch of any worker began, so that batch starts are spaced
 // for the rate of the sum (Controller.Decide).
+//
+// A batch is paid for, in waiting, when its worker asks for the next one:
+// the batches under way are not paid for yet. One worker has one, of at
+// most a second of the max rate (Controller.Decide); with N workers each
+// batch holds at most 1/N of a second of it, so that the N under way
+// together never run more than a second ahead of the rate.
 type Shared struct {
-	gov   Governor
-	clock Clock
-	turn  chan struct{} // holds a token while a worker is in Next
+	gov     Governor
+	clock   Clock
+	workers int
+	turn    chan struct{} // holds a token while a worker is in Next
 	// granted is when Next last let a batch start; only the worker whose
 	// turn it is reads or writes it.
 	granted time.Time
 }
 
-// NewShared shares gov; a nil clock is the wall clock.
-func NewShared(gov Governor, clock Clock) *Shared {
+// NewShared shares gov among workers; a nil clock is the wall clock.
+func NewShared(gov Governor, clock Clock, workers int) *Shared {
 	if clock == nil {
 		clock = RealClock
 	}
-	return &Shared{gov: gov, clock: clock, turn: make(chan struct{}, 1)}
+	return &Shared{gov: gov, clock: clock, workers: max(workers, 1), turn: make(chan struct{}, 1)}
 }
 
 // Next waits for the caller's turn (or ctx's end), then asks the shared
@@ -51,6 +58,11 @@ func (s *Shared) Next(ctx context.Context, last BatchOutcome) (Decision, error) 
 	}
 	d, err := s.gov.Next(ctx, last)
 	s.granted = s.clock.Now()
+	if r, ok := s.gov.(interface{ MaxRate() float64 }); ok && d.Rows > 0 {
+		if rate := r.MaxRate(); rate > 0 {
+			d.Rows = min(d.Rows, max(int(rate/float64(s.workers)), 1))
+		}
+	}
 	return d, err
 }
 

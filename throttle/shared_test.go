@@ -56,7 +56,7 @@ func (g *countingGov) Next(ctx context.Context, last BatchOutcome) (Decision, er
 func TestSharedTakesTurns(t *testing.T) {
 	g := &countingGov{sinces: make(chan time.Duration, 100)}
 	clk := &fakeClock{t: time.Unix(1000, 0)}
-	s := NewShared(g, clk)
+	s := NewShared(g, clk, 4)
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Add(1)
@@ -95,7 +95,7 @@ func TestSharedWaitEndsWithContext(t *testing.T) {
 	s := NewShared(govFunc(func(ctx context.Context, _ BatchOutcome) (Decision, error) {
 		<-block
 		return Decision{}, nil
-	}), nil)
+	}), nil, 2)
 	go func() { _, _ = s.Next(context.Background(), BatchOutcome{}) }()
 	for len(s.turn) == 0 {
 		time.Sleep(time.Millisecond)
@@ -111,3 +111,20 @@ func TestSharedWaitEndsWithContext(t *testing.T) {
 type govFunc func(context.Context, BatchOutcome) (Decision, error)
 
 func (f govFunc) Next(ctx context.Context, o BatchOutcome) (Decision, error) { return f(ctx, o) }
+
+// With N workers, a batch holds at most 1/N of a second of the max rate:
+// the batches under way, not paid for yet, together hold at most one
+// second of it, as one worker's one batch does.
+func TestSharedSplitsTheRate(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxRate, cfg.StartBatch = 1000, 5000 // the controller alone clamps to 1000 rows
+	clk := newAutoClock()
+	s := NewShared(NewController(cfg, nil, clk, zerolog.Nop()), clk, 4)
+	d, err := s.Next(context.Background(), BatchOutcome{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Rows != 250 {
+		t.Errorf("a batch of 4 workers at 1000 rows/s takes %d rows, want 250", d.Rows)
+	}
+}
