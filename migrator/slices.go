@@ -2,6 +2,7 @@ package migrator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/bits"
 	"slices"
@@ -77,6 +78,11 @@ func (r *run) split(ctx context.Context, s planner.Step, stop []string) ([]state
 // first column is at most v. With a key of several columns, the later
 // columns keep their order within a slice. A slice ends at a real key, so
 // the slices divide the key order between them whatever rows come and go.
+// Each slice starts where the one before it stops, so they leave no gap
+// between them even if rows deleted while these queries run made a cut
+// fall below the one before it: two slices would then overlap, and rows
+// in both be walked twice, which the copy (it writes only what differs)
+// and the verification's refusal do not mind.
 func (r *run) keyCuts(ctx context.Context, s planner.Step, stop []string) ([][]string, error) {
 	if s.Batch.Lowest == "" {
 		r.log.Info().Str("step", s.ID).Str("why", s.Batch.NoSlices).Msg("this walk runs as one slice")
@@ -87,7 +93,11 @@ func (r *run) keyCuts(ctx context.Context, s planner.Step, stop []string) ([][]s
 		return nil, fmt.Errorf("read the last key %q: %w", stop[0], err)
 	}
 	var lo int64
-	if err := r.m.pool.QueryRow(ctx, tag(s.ID+" lowest", s.Batch.Lowest), pgx.QueryExecModeDescribeExec).Scan(&lo); err != nil {
+	err = r.m.pool.QueryRow(ctx, tag(s.ID+" lowest", s.Batch.Lowest), pgx.QueryExecModeDescribeExec).Scan(&lo)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil // emptied since the walk read its last key: nothing to split
+	}
+	if err != nil {
 		return nil, fmt.Errorf("read the first key: %w", err)
 	}
 	var cuts [][]string
@@ -97,7 +107,11 @@ func (r *run) keyCuts(ctx context.Context, s planner.Step, stop []string) ([][]s
 		for i := range key {
 			dest[i] = &key[i]
 		}
-		if err := r.m.pool.QueryRow(ctx, tag(s.ID+" slice bound", s.Batch.SliceBound), pgx.QueryExecModeDescribeExec, v).Scan(dest...); err != nil {
+		err := r.m.pool.QueryRow(ctx, tag(s.ID+" slice bound", s.Batch.SliceBound), pgx.QueryExecModeDescribeExec, v).Scan(dest...)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue // the rows below v were deleted meanwhile: no cut there
+		}
+		if err != nil {
 			return nil, fmt.Errorf("find the last key up to %d: %w", v, err)
 		}
 		cuts = append(cuts, key)
