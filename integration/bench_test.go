@@ -39,7 +39,7 @@ import (
 // 5 million accounts), PGWIDEN_BENCH_BATCH the backfill's batch size;
 // PGWIDEN_BENCH_VACUUM_FRACTION, PGWIDEN_BENCH_ASYNC_COMMIT and
 // PGWIDEN_BENCH_WAL_COMPRESSION (0 or 1) change those levers from their
-// defaults (benchConfig).
+// defaults, PGWIDEN_BENCH_WORKERS sets --workers (benchConfig).
 const (
 	benchDefaultScale = 50
 	benchClients      = 4    // load goroutines, one connection each
@@ -151,13 +151,13 @@ func benchLogger(b *testing.B) zerolog.Logger {
 func benchPgwiden(b *testing.B, srv *benchServer, scale int, gov benchGovernor) *benchRun {
 	ctx := benchContext(b)
 	db := srv.benchDB(ctx, b, scale)
-	pool := benchPool(ctx, b, db.DSN)
+	cfg := benchConfig(b)
+	pool := benchPool(ctx, b, db.DSN, cfg.Workers)
 	log := benchLogger(b)
 	st, err := state.Open(ctx, pool, log)
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg := benchConfig(b)
 	r := &benchRun{phases: []string{"prepare", "backfill", "cutover", "swap", "cleanup"}, dur: map[string]time.Duration{}}
 	load := startBenchLoad(ctx, b, db.DSN, scale, append(append([]string{"warmup", "baseline"}, r.phases...), "tail"))
 	// The swap window starts at the hook and ends with Cutover; the
@@ -276,13 +276,17 @@ func (srv *benchServer) benchDB(ctx context.Context, b *testing.B, scale int) *p
 }
 
 // benchPool is the migrator's pool, as the CLI makes it: two connections
-// (one holds the migration's advisory lock) named pgwiden.
-func benchPool(ctx context.Context, b *testing.B, dsn string) *pgxpool.Pool {
+// (one holds the migration's advisory lock) named pgwiden, and with
+// --workers one more per worker.
+func benchPool(ctx context.Context, b *testing.B, dsn string, workers int) *pgxpool.Pool {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		b.Fatal(err)
 	}
 	cfg.MaxConns = 2
+	if workers > 1 {
+		cfg.MaxConns += int32(workers)
+	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "pgwiden"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

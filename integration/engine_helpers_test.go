@@ -50,11 +50,16 @@ type engine struct {
 
 // newEngine builds a migrator on a pool of two connections named
 // application_name=pgwiden: one holds the migration's advisory lock for
-// the whole phase, the other runs the steps.
+// the whole phase, the other runs the steps; with cfg.Workers, one more
+// per worker, as the CLI opens.
 func newEngine(t *testing.T, db *pgtest.DB, cfg migrator.Config, hooks migrator.Hooks) *engine {
 	t.Helper()
 	ctx := pgtest.Context(t)
-	pool := enginePool(t, db.DSN, "pgwiden", 2, migrator.ConfigureSession)
+	conns := int32(2)
+	if cfg.Workers > 1 { // a connection per worker, and one for a VACUUM or the state
+		conns += int32(cfg.Workers)
+	}
+	pool := enginePool(t, db.DSN, "pgwiden", conns, migrator.ConfigureSession)
 	st, err := state.Open(ctx, pool, zerolog.Nop())
 	if err != nil {
 		t.Fatalf("state.Open: %v", err)

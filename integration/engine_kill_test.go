@@ -37,20 +37,7 @@ func TestEngineKillBackfill(t *testing.T) {
 	e.run(t, ctx, "prepare")
 
 	args := append(append([]string{"--dsn", db.DSN, "--log-level", "warn", "backfill"}, saasTargetFlags...), "--batch-size", "10")
-	cmd := exec.CommandContext(ctx, pgtest.Binary(t), append(args, "--max-rate", "200")...)
-	cmd.Env = append(os.Environ(), "PGWIDEN_DSN=", "DATABASE_URL=")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	rows := waitRowsDone(t, ctx, db, cmd)
-	if err := cmd.Process.Kill(); err != nil { // SIGKILL: no defer, no rollback, no unlock runs
-		t.Fatal(err)
-	}
-	wantKilled(t, cmd.Wait(), &out)
-	t.Logf("killed pgwiden backfill after %d rows", rows)
-	waitUnlocked(t, ctx, db)
+	killMidway(t, ctx, db, append(args, "--max-rate", "200")...)
 	steps := stepsOf(e.job(t, ctx).Plan, planner.Backfill)
 	for _, s := range steps {
 		checkCheckpoint(t, ctx, db, p, s, false)
@@ -67,13 +54,35 @@ func TestEngineKillBackfill(t *testing.T) {
 	assertUnchanged(t, "by a killed and resumed backfill", sums, keyChecksums(t, ctx, db, p))
 }
 
+// killMidway runs `pgwiden <args>` (a backfill), kills it with SIGKILL
+// once it has copied 100 rows, and waits for the server to release the
+// migration's lock.
+func killMidway(t *testing.T, ctx context.Context, db *pgtest.DB, args ...string) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, pgtest.Binary(t), args...)
+	cmd.Env = append(os.Environ(), "PGWIDEN_DSN=", "DATABASE_URL=")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rows := waitRowsDone(t, ctx, db, cmd)
+	if err := cmd.Process.Kill(); err != nil { // SIGKILL: no defer, no rollback, no unlock runs
+		t.Fatal(err)
+	}
+	wantKilled(t, cmd.Wait(), &out)
+	t.Logf("killed pgwiden %v after %d rows", args[4:], rows)
+	waitUnlocked(t, ctx, db)
+}
+
 // waitRowsDone waits until the backfill has committed ten batches of its
 // first table (of 1,000 rows) and returns how many rows they copied.
 func waitRowsDone(t *testing.T, ctx context.Context, db *pgtest.DB, cmd *exec.Cmd) int64 {
 	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		var n int64
-		if err := db.Pool.QueryRow(ctx, `SELECT coalesce(sum(rows_done), 0) FROM pgwiden.tasks`).Scan(&n); err != nil {
+		if err := db.Pool.QueryRow(ctx, `SELECT (SELECT coalesce(sum(rows_done), 0) FROM pgwiden.tasks)
+			+ (SELECT coalesce(sum(rows_done), 0) FROM pgwiden.task_slices)`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		if n >= 100 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pgwiden/pgwiden/integration/pgtest"
 	"github.com/pgwiden/pgwiden/internal/load"
+	"github.com/pgwiden/pgwiden/migrator"
 )
 
 // TestEngineConcurrentWriters runs the whole migration while writers
@@ -25,6 +26,13 @@ import (
 // exactly what the maps say.
 func TestEngineConcurrentWriters(t *testing.T) {
 	t.Parallel()
+	underWriters(t, engineConfig())
+}
+
+// underWriters runs the migration with cfg under the writers of
+// TestEngineConcurrentWriters and compares every row they wrote; it
+// returns the database.
+func underWriters(t *testing.T, cfg migrator.Config) *pgtest.DB {
 	ctx := pgtest.Context(t)
 	db := newDBWith(t, saasSchema)
 	app := enginePool(t, db.DSN, "app-writer", 4) // no lock_timeout: an application's defaults
@@ -46,7 +54,7 @@ func TestEngineConcurrentWriters(t *testing.T) {
 	}
 	run := load.Start(ctx, specs, "setup")
 
-	e := newEngine(t, db, engineConfig(), noHooks)
+	e := newEngine(t, db, cfg, noHooks)
 	for _, ph := range []string{"prepare", "backfill", "cutover", "cleanup"} {
 		run.Enter(ph)
 		if err := e.phase(ctx, ph); err != nil {
@@ -81,7 +89,7 @@ func TestEngineConcurrentWriters(t *testing.T) {
 		}
 	}
 	if t.Failed() {
-		return
+		return db
 	}
 	assertWidened(t, ctx, db, p)
 	assertNoPgwidenObjects(t, ctx, db)
@@ -92,6 +100,7 @@ func TestEngineConcurrentWriters(t *testing.T) {
 			}
 		}
 	}
+	return db
 }
 
 // appWriter owns the keys [base, base+100000) of "Tags", tag_assignments,

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pgwiden/pgwiden/integration/pgtest"
+	"github.com/pgwiden/pgwiden/migrator"
 	"github.com/pgwiden/pgwiden/planner"
 )
 
@@ -165,9 +166,15 @@ func modelLines(m map[string]string) []string {
 // plan the migration followed.
 func migrateUnder(t *testing.T, ctx context.Context, db *pgtest.DB, target planner.Target, w *shapeWriter) *planner.Plan {
 	t.Helper()
+	return migrateUnderWith(t, ctx, db, target, w, engineConfig())
+}
+
+// migrateUnderWith is migrateUnder with the engine configured by cfg.
+func migrateUnderWith(t *testing.T, ctx context.Context, db *pgtest.DB, target planner.Target, w *shapeWriter, cfg migrator.Config) *planner.Plan {
+	t.Helper()
 	p := buildPlan(t, ctx, db, target)
 	before := schemaFacts(t, ctx, db.Pool)
-	e := newEngine(t, db, engineConfig(), noHooks)
+	e := newEngine(t, db, cfg, noHooks)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -172,11 +172,12 @@ func statusText(ctx context.Context, t *testing.T, db *pgtest.DB) string {
 }
 
 // rowsDone is the rows the backfill has copied so far, as committed with
-// its checkpoints.
+// its checkpoints (those of its slices included).
 func rowsDone(ctx context.Context, t *testing.T, db *pgtest.DB) int64 {
 	t.Helper()
 	var n int64
-	err := db.Pool.QueryRow(ctx, `SELECT coalesce(sum(rows_done), 0)::bigint FROM pgwiden.tasks WHERE step_id LIKE 'backfill/%'`).Scan(&n)
+	err := db.Pool.QueryRow(ctx, `SELECT (SELECT coalesce(sum(rows_done), 0) FROM pgwiden.tasks WHERE step_id LIKE 'backfill/%')
+		+ (SELECT coalesce(sum(rows_done), 0) FROM pgwiden.task_slices WHERE step_id LIKE 'backfill/%')`).Scan(&n)
 	if err != nil {
 		t.Fatal(err)
 	}

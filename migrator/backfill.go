@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -12,7 +11,6 @@ import (
 	"github.com/pgwiden/pgwiden/internal/pgerr"
 	"github.com/pgwiden/pgwiden/planner"
 	"github.com/pgwiden/pgwiden/state"
-	"github.com/pgwiden/pgwiden/throttle"
 )
 
 // Backfill copies old to shadow for the rows that existed before prepare,
@@ -94,7 +92,9 @@ func (r *run) checkTriggerRights(ctx context.Context) error {
 // batchFunc runs one batch inside tx and reports the rows it changed.
 type batchFunc func(ctx context.Context, tx pgx.Tx, s planner.Step, stmt string, args []any) (int64, error)
 
-// walk runs a batched step from its checkpoint to the end of the table.
+// walk runs a batched step from its checkpoint to the end of the table:
+// as one walk, or in slices by several workers (Config.Workers,
+// tableWalk), each slice resuming from its own checkpoint.
 func (r *run) walk(ctx context.Context, s planner.Step, do batchFunc) error {
 	stop, err := lastKey(ctx, r.m.pool, tag(s.ID+" last", s.Batch.Last), len(s.Batch.Key))
 	if err != nil {
@@ -107,47 +107,18 @@ func (r *run) walk(ctx context.Context, s planner.Step, do batchFunc) error {
 	if task.Stop == nil { // the table was empty when the walk began
 		return r.m.st.FinishTask(ctx, r.m.pool, r.job.ID, s.ID)
 	}
-	p := Progress{Step: s.ID, Table: s.Table.String(), Estimate: s.Batch.Estimate, Copied: task.RowsDone, Started: time.Now()}
-	cursor := task.Cursor
-	pace := newVacuumPace(r.m.cfg, s)
-	vacuum, hasVacuum := r.vacuumStep(s) // looked up once, not per batch
-	var last throttle.BatchOutcome
-	defer r.clearThrottle(ctx, s)
-	for batch := 1; ; batch++ {
-		if err := ctx.Err(); err != nil {
-			return err // Ctrl-C: stop between batches
-		}
-		// next waits as the governor says (throttle.go); a hold by a
-		// signal or by pgwiden pause waits here, between two batches.
-		d, err := r.next(ctx, p, last)
-		if err != nil {
-			return err
-		}
-		if h := r.m.hooks.BeforeBatch; h != nil {
-			if err := h(ctx, s.ID, batch); err != nil {
-				return err
-			}
-		}
-		start := time.Now()
-		// The batch runs to its end even if Ctrl-C comes meanwhile: a
-		// short transaction, and the stop happens cleanly after it.
-		res, err := r.batch(context.WithoutCancel(ctx), s, cursor, task.Stop, d.Rows, do)
-		last = throttle.BatchOutcome{Rows: int(res.scanned), Took: time.Since(start), Err: err}
-		if err != nil {
-			return err
-		}
-		p.Batches, p.Scanned, p.Copied, p.Elapsed = batch, p.Scanned+res.scanned, p.Copied+res.changed, time.Since(p.Started)
-		p.Throttled, p.Held = r.throttled, false // the batch ran: nothing holds it now
-		p.Done = res.done
-		r.report(p)
-		if hasVacuum && pace.due(batch, p.Scanned, res.done) {
-			r.vacuum(ctx, vacuum) // outside the batch's transaction, which has committed
-		}
-		if res.done {
-			return nil
-		}
-		cursor = res.bound
+	parts, sliced, err := r.parts(ctx, s, task)
+	if err != nil {
+		return err
 	}
+	defer r.clearThrottle(ctx, s)
+	if err := newTableWalk(r, s, do, task, len(parts)).run(ctx, parts); err != nil {
+		return err
+	}
+	if sliced { // each slice finished in its last batch; now the task
+		return r.m.st.FinishTask(ctx, r.m.pool, r.job.ID, s.ID)
+	}
+	return nil
 }
 
 type batchResult struct {
@@ -156,14 +127,15 @@ type batchResult struct {
 	done             bool
 }
 
-// batch runs one batch with retries: find the batch's last key, run the
-// statement on (cursor, bound], record bound as the checkpoint, commit.
-func (r *run) batch(ctx context.Context, s planner.Step, cursor, stop []string, size int, do batchFunc) (batchResult, error) {
+// batch runs one batch of part pt with retries: find the batch's last
+// key, run the statement on (cursor, bound], record bound as the
+// checkpoint, commit.
+func (r *run) batch(ctx context.Context, s planner.Step, pt part, size int, do batchFunc) (batchResult, error) {
 	var res batchResult
 	err := r.retry(ctx, r.m.cfg.Retry, s.ID+" batch", func(ctx context.Context, _ int) error {
 		err := pgx.BeginFunc(ctx, r.m.pool, func(tx pgx.Tx) error {
 			var err error
-			res, err = r.batchTx(ctx, tx, s, cursor, stop, size, do)
+			res, err = r.batchTx(ctx, tx, s, pt, size, do)
 			return err
 		})
 		if err != nil && r.m.cfg.AsyncCommit && pgerr.ConnectionLost(err) {
@@ -179,7 +151,7 @@ func (r *run) batch(ctx context.Context, s planner.Step, cursor, stop []string, 
 	return res, err
 }
 
-func (r *run) batchTx(ctx context.Context, tx pgx.Tx, s planner.Step, cursor, stop []string, size int, do batchFunc) (batchResult, error) {
+func (r *run) batchTx(ctx context.Context, tx pgx.Tx, s planner.Step, pt part, size int, do batchFunc) (batchResult, error) {
 	var res batchResult
 	if err := setLocal(ctx, tx, r.m.cfg.LockTimeout, r.m.cfg.StatementTimeout); err != nil {
 		return res, err
@@ -201,23 +173,23 @@ func (r *run) batchTx(ctx context.Context, tx pgx.Tx, s planner.Step, cursor, st
 		}
 	}
 	boundSQL, stmt, args := s.Batch.FirstBound, s.Batch.First, []any{}
-	if cursor != nil {
-		boundSQL, stmt, args = s.Batch.NextBound, s.Batch.Next, anys(cursor)
+	if pt.cursor != nil {
+		boundSQL, stmt, args = s.Batch.NextBound, s.Batch.Next, anys(pt.cursor)
 	}
-	boundArgs := append(append(append([]any{}, args...), anys(stop)...), size)
+	boundArgs := append(append(append([]any{}, args...), anys(pt.stop)...), size)
 	bound, n, err := readBound(ctx, tx, tag(s.ID+" bound", boundSQL), boundArgs, len(s.Batch.Key))
 	if err != nil {
 		return res, err
 	}
 	if bound == nil {
 		res.done = true
-		return res, r.m.st.FinishTask(ctx, tx, r.job.ID, s.ID)
+		return res, r.finishPart(ctx, tx, s, pt)
 	}
 	changed, err := do(ctx, tx, s, tag(s.ID, stmt), append(args, anys(bound)...))
 	if err != nil {
 		return res, err
 	}
-	if err := r.m.st.Advance(ctx, tx, r.job.ID, s.ID, bound, changed); err != nil {
+	if err := r.advancePart(ctx, tx, s, pt, bound, changed); err != nil {
 		return res, err
 	}
 	return batchResult{bound: bound, scanned: n, changed: changed}, nil

@@ -3,6 +3,7 @@ package migrator
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/pgwiden/pgwiden/internal/pgerr"
@@ -78,7 +79,18 @@ type Config struct {
 	// compressed, these images shrink several times, at the price of
 	// some CPU on the server.
 	CompressWAL bool
+	// Workers is how many slices of a table a walk (the backfill's copy,
+	// a verification) runs at once, each on its own connection
+	// (tableWalk). A walk that begins splits the table into this many
+	// slices, each with its own checkpoint; a walk that resumes keeps the
+	// slices it began with and walks those left with up to Workers
+	// goroutines. The workers share the Governor, which paces their sum.
+	// 0 is 1.
+	Workers int
 }
+
+// maxWorkers bounds Config.Workers: each worker holds a connection.
+const maxWorkers = 64
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
@@ -98,6 +110,7 @@ func DefaultConfig() Config {
 		// memory of a server whose tables need pgwiden.
 		MaintenanceWorkMem: 256 << 20,
 		MaintenanceWorkers: -1,
+		Workers:            1,
 	}
 }
 
@@ -120,6 +133,8 @@ func (c Config) Validate() error {
 		return errors.New("--maintenance-work-mem must be empty (the server's setting) or at least 1MB, PostgreSQL's minimum")
 	case c.MaintenanceWorkers < -1 || c.MaintenanceWorkers > 1024:
 		return errors.New("--maintenance-workers must be -1 (the server's setting) or between 0 and 1024")
+	case c.Workers < 1 || c.Workers > maxWorkers:
+		return fmt.Errorf("--workers must be between 1 and %d (each worker holds a connection)", maxWorkers)
 	}
 	return nil
 }

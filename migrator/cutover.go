@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -88,17 +89,17 @@ func (r *run) verify(ctx context.Context, s planner.Step) error {
 	if r.done[s.ID] {
 		return nil
 	}
-	var differ int64
+	var differ atomic.Int64 // summed by every worker of the walk
 	count := func(ctx context.Context, tx pgx.Tx, s planner.Step, stmt string, args []any) (int64, error) {
 		var n int64
 		err := tx.QueryRow(ctx, stmt, args...).Scan(&n)
-		differ += n
+		differ.Add(n)
 		return 0, err
 	}
 	if err := r.walk(ctx, s, count); err != nil {
 		return err
 	}
-	if differ > 0 {
+	if differ := differ.Load(); differ > 0 {
 		// The next verification counts again from the start.
 		if err := r.m.st.ResetTask(ctx, r.job.ID, s.ID); err != nil {
 			return err

@@ -82,6 +82,8 @@ func (m *Migrator) Subscribe(e Events) { m.events = append(m.events, e) }
 
 // emit calls the callback pick chooses of every subscriber that has one.
 func emit[T any](m *Migrator, pick func(Events) func(T), v T) {
+	m.emitMu.Lock()
+	defer m.emitMu.Unlock()
 	for _, e := range m.events {
 		if f := pick(e); f != nil {
 			f(v)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
@@ -21,8 +22,10 @@ type Migrator struct {
 	log   zerolog.Logger
 	cfg   Config
 	hooks Hooks
-	// events are the subscribers' callbacks (Subscribe).
+	// events are the subscribers' callbacks (Subscribe); emitMu makes
+	// their calls one at a time, whichever worker of a walk sends them.
 	events []Events
+	emitMu sync.Mutex
 	// LastSwap describes the swap this migrator made, if any.
 	LastSwap SwapStats
 }
@@ -46,7 +49,9 @@ type run struct {
 	done map[string]bool
 	log  zerolog.Logger
 	// throttled is the throttle state last recorded for this job, ""
-	// while the walk runs freely (throttle.go).
+	// while the walk runs freely (throttle.go); mu guards it, as every
+	// worker of a walk and their watchers record it.
+	mu        sync.Mutex
 	throttled string
 	// compressWAL is set when the backfill's batches compress their
 	// full-page images (walCompressible).

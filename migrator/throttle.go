@@ -32,8 +32,8 @@ const watchEvery = 100 * time.Millisecond
 // A decision Next returns describes the wait just done (throttle.Next):
 // Held says a hold was part of it, and it is over. What is recorded then
 // is the state the batch runs in: the rate's reason, or nothing.
-func (r *run) next(ctx context.Context, p Progress, last throttle.BatchOutcome) (throttle.Decision, error) {
-	d, err := r.nextWatched(ctx, p, last)
+func (r *run) next(ctx context.Context, gov Governor, p Progress, last throttle.BatchOutcome) (throttle.Decision, error) {
+	d, err := r.nextWatched(ctx, gov, p, last)
 	if err != nil {
 		return d, err
 	}
@@ -49,13 +49,13 @@ func (r *run) next(ctx context.Context, p Progress, last throttle.BatchOutcome) 
 }
 
 // nextWatched is gov.Next with, for a Snapshotter, a watcher that reads
-// its state while Next waits. The watcher ends before nextWatched returns,
-// so r.throttled and OnProgress are never used by two goroutines at once:
-// the walk's goroutine is inside Next for as long as the watcher runs.
-func (r *run) nextWatched(ctx context.Context, p Progress, last throttle.BatchOutcome) (throttle.Decision, error) {
-	snap, ok := r.m.gov.(Snapshotter)
+// its state while Next waits. The watcher ends before nextWatched returns.
+// With several workers, each has its watcher: r.mu guards r.throttled
+// and emit makes the events one at a time.
+func (r *run) nextWatched(ctx context.Context, gov Governor, p Progress, last throttle.BatchOutcome) (throttle.Decision, error) {
+	snap, ok := gov.(Snapshotter)
 	if !ok {
-		return r.m.gov.Next(ctx, last)
+		return gov.Next(ctx, last)
 	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -76,7 +76,7 @@ func (r *run) nextWatched(ctx context.Context, p Progress, last throttle.BatchOu
 			}
 		}
 	}()
-	d, err := r.m.gov.Next(ctx, last)
+	d, err := gov.Next(ctx, last)
 	close(done)
 	wg.Wait()
 	return d, err
@@ -96,6 +96,8 @@ func throttleText(d throttle.Decision) string {
 // (throttleText) changed, records it in pgwiden.migrations for pgwiden
 // status. Recording is best effort: status is worth less than the walk.
 func (r *run) noteThrottle(ctx context.Context, p Progress, d throttle.Decision) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	reason := throttleText(d)
 	if reason == r.throttled {
 		return
@@ -109,6 +111,13 @@ func (r *run) noteThrottle(ctx context.Context, p Progress, d throttle.Decision)
 	}
 }
 
+// throttleState is the throttle state last recorded, from any worker.
+func (r *run) throttleState() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.throttled
+}
+
 // reportHeld sends the walk's progress with the hold's reason, so that
 // the bar says why it stopped and, without a terminal, the periodic
 // progress line goes on during a long hold.
@@ -120,6 +129,8 @@ func (r *run) reportHeld(p Progress, d throttle.Decision) {
 // clearThrottle records, as a walk ends for whatever reason, that nothing
 // throttles this job any more: status must not show a stale hold.
 func (r *run) clearThrottle(ctx context.Context, s planner.Step) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.throttled == "" {
 		return
 	}

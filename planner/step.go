@@ -103,6 +103,16 @@ type Batch struct {
 	// the pass. Only for the backfill's copy (see passPredicate).
 	FirstPass string `json:"first_pass,omitempty"`
 	NextPass  string `json:"next_pass,omitempty"`
+	// Lowest reads the smallest value of the key's first column (as
+	// bigint), and SliceBound the last key (as text) whose first column is
+	// at most $1: with --workers, a key walk splits [Lowest, Last] in
+	// slices of equal width on that column, each one bounded by a real key.
+	// Empty for a walk by ctid, which slices its range of pages without a
+	// query, and for a key whose first column is not an integer: NoSlices
+	// then says why that walk runs as one slice.
+	Lowest     string `json:"lowest,omitempty"`
+	SliceBound string `json:"slice_bound,omitempty"`
+	NoSlices   string `json:"no_slices,omitempty"`
 }
 
 // Unit says what one batch covers, for plan and --dry-run.

@@ -103,7 +103,7 @@ func keyset(tab *catalog.Table, key []string, stmt string) *Batch {
 		return fmt.Sprintf("SELECT %s, count(*) OVER () FROM (SELECT %s FROM %s%s ORDER BY %s LIMIT $%d) b ORDER BY %s LIMIT 1",
 			strings.Join(prefixEach("b.", suffixEach(key, "::text")), ", "), order, rel, where, order, limit, desc)
 	}
-	return &Batch{
+	b := &Batch{
 		Key:      key,
 		Estimate: int64(max(tab.RowEstimate, 0)),
 		// Qualified for the same reason as the bounds: ORDER BY must sort
@@ -115,6 +115,30 @@ func keyset(tab *catalog.Table, key []string, stmt string) *Batch {
 		First:      strings.Replace(stmt, rangeSlot, k+" <= "+params(1), 1),
 		Next:       strings.Replace(stmt, rangeSlot, k+" > "+params(1)+" AND "+k+" <= "+params(n+1), 1),
 	}
+	sliceBy(b, tab, key)
+	return b
+}
+
+// integerTypes are the types of a first key column a walk can be sliced
+// by: their values split into ranges of equal width.
+var integerTypes = map[string]bool{"smallint": true, "integer": true, "bigint": true}
+
+// sliceBy renders the statements that find the bounds of a key walk's
+// slices (Batch.Lowest, Batch.SliceBound), or says why there are none.
+func sliceBy(b *Batch, tab *catalog.Table, key []string) {
+	first := catalog.Ident(key[0])
+	if c := tab.Column(key[0]); c == nil || !integerTypes[c.Type] {
+		typ := "unknown"
+		if c != nil {
+			typ = c.Type
+		}
+		b.NoSlices = fmt.Sprintf("the key's first column %s is of type %s, not an integer: its values cannot be split in ranges of equal width", first, typ)
+		return
+	}
+	rel := only(tab)
+	b.Lowest = fmt.Sprintf("SELECT l.%s::bigint FROM %s l ORDER BY %s LIMIT 1", first, rel, strings.Join(prefixEach("l.", suffixEach(key, "")), ", "))
+	b.SliceBound = fmt.Sprintf("SELECT %s FROM %s l WHERE l.%s <= $1::bigint ORDER BY %s LIMIT 1",
+		strings.Join(prefixEach("l.", suffixEach(key, "::text")), ", "), rel, first, strings.Join(prefixEach("l.", suffixEach(key, " DESC")), ", "))
 }
 
 // rowExpr is the key as a row value for comparisons: "id" or ("a", "b").

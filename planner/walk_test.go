@@ -54,3 +54,36 @@ func TestWalkOf(t *testing.T) {
 		t.Errorf("page ranges: bound %s, first %s", bt.NextBound, bt.First)
 	}
 }
+
+// TestSliceBy renders the queries that bound a key walk's slices when
+// the key's first column is an integer, and says why not otherwise: the
+// walk then runs as one slice whatever --workers asks.
+func TestSliceBy(t *testing.T) {
+	idx := []catalog.Index{{Name: "t_pkey", Columns: []string{"tenant", "id"}, Unique: true, Primary: true, Valid: true}}
+	for _, tc := range []struct {
+		name, typ   string
+		lowest, cut string // "" when not sliced
+	}{
+		{"integer", "integer", `SELECT l."tenant"::bigint FROM "public"."t" l ORDER BY l."tenant", l."id" LIMIT 1`,
+			`SELECT l."tenant"::text, l."id"::text FROM "public"."t" l WHERE l."tenant" <= $1::bigint ORDER BY l."tenant" DESC, l."id" DESC LIMIT 1`},
+		{"smallint", "smallint", `SELECT l."tenant"::bigint`, `WHERE l."tenant" <= $1::bigint`},
+		{"uuid", "uuid", "", ""},
+		{"text", "text", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tab := catalog.Table{Name: catalog.QName{Schema: "public", Name: "t"}, AccessMethod: "heap", Indexes: idx,
+				Columns: []catalog.Column{{Name: "tenant", Type: tc.typ, NotNull: true}, {Name: "id", Type: "integer", NotNull: true}}}
+			w := walkOf(&catalog.Snapshot{ServerVersion: 150000}, &tab)
+			bt := batches(&tab, w, "UPDATE x SET y = 1 WHERE "+rangeSlot)
+			if tc.lowest == "" {
+				if bt.Lowest != "" || bt.SliceBound != "" || !strings.Contains(bt.NoSlices, `"tenant" is of type `+tc.typ+", not an integer") {
+					t.Errorf("a %s first key column: lowest %q, slice bound %q, no slices %q; want no slices, and why", tc.typ, bt.Lowest, bt.SliceBound, bt.NoSlices)
+				}
+				return
+			}
+			if !strings.Contains(bt.Lowest, tc.lowest) || !strings.Contains(bt.SliceBound, tc.cut) || bt.NoSlices != "" {
+				t.Errorf("a %s first key column:\n lowest %s\n slice bound %s\n no slices %q", tc.typ, bt.Lowest, bt.SliceBound, bt.NoSlices)
+			}
+		})
+	}
+}

@@ -73,3 +73,27 @@ CREATE TABLE IF NOT EXISTS pgwiden.tasks (
 -- (planner.Record): later phases compare the live catalog with it to find
 -- what changed meanwhile (schema drift).
 ALTER TABLE pgwiden.migrations ADD COLUMN IF NOT EXISTS catalog jsonb;
+
+-- A walk split into slices (--workers N): tasks.slices is how many, fixed
+-- when the walk began (NULL: one walk, checkpointed in tasks itself). Each
+-- slice has its own checkpoint, committed in its batches' transactions
+-- like tasks.cursor: it walks the keys after start_at (NULL: from the
+-- table's start) up to stop_at, and cursor (start_at before its first
+-- batch) is the last key of its last committed batch. Slice n starts
+-- where slice n-1 stops. Status shows the task's progress as the sum of
+-- its slices'.
+ALTER TABLE pgwiden.tasks ADD COLUMN IF NOT EXISTS slices int CHECK (slices > 0);
+CREATE TABLE IF NOT EXISTS pgwiden.task_slices (
+    migration_id bigint NOT NULL,
+    step_id      text NOT NULL,
+    slice        int NOT NULL,
+    start_at     text[],
+    cursor       text[],
+    stop_at      text[] NOT NULL,
+    rows_done    bigint NOT NULL DEFAULT 0,
+    done         boolean NOT NULL DEFAULT false,
+    started_at   timestamptz,
+    updated_at   timestamptz,
+    PRIMARY KEY (migration_id, step_id, slice),
+    FOREIGN KEY (migration_id, step_id) REFERENCES pgwiden.tasks ON DELETE CASCADE
+) WITH (fillfactor = 50);

@@ -27,10 +27,21 @@ type Task struct {
 	// StartedAt is set by the first Advance, UpdatedAt by every change.
 	StartedAt *time.Time
 	UpdatedAt *time.Time
+	// Slices is how many slices the walk was split into (SplitTask), 0
+	// when it is one walk; SlicesDone how many of them are done. RowsDone,
+	// StartedAt and UpdatedAt then sum up the slices'.
+	Slices, SlicesDone int
 }
 
-// taskColumns are the columns scanTask reads, in its order.
-const taskColumns = `step_id, table_name, cursor, stop_at, rows_done, coalesce(rows_estimate, -1), done, started_at, updated_at`
+// taskColumns are the columns scanTask reads, in its order, from tasks t
+// and the sums of its slices s (taskFrom).
+const taskColumns = `t.step_id, t.table_name, t.cursor, t.stop_at, t.rows_done + coalesce(s.rows, 0), coalesce(t.rows_estimate, -1), t.done,
+	least(t.started_at, s.started), greatest(t.updated_at, s.updated), coalesce(t.slices, 0), coalesce(s.done, 0)::int`
+
+// taskFrom reads tasks with the sums of their slices.
+const taskFrom = `pgwiden.tasks t LEFT JOIN LATERAL (SELECT sum(x.rows_done) AS rows, count(*) FILTER (WHERE x.done) AS done,
+		min(x.started_at) AS started, max(x.updated_at) AS updated
+	FROM pgwiden.task_slices x WHERE x.migration_id = t.migration_id AND x.step_id = t.step_id) s ON true`
 
 // EnsureTask records the step's task unless it exists and returns it: a
 // resumed backfill gets its checkpoint back, and the stop key it recorded
@@ -58,8 +69,8 @@ func (s *Store) EnsureTask(ctx context.Context, jobID int64, stepID, table strin
 
 // Task returns the step's task, or nil when EnsureTask has not made it.
 func (s *Store) Task(ctx context.Context, jobID int64, stepID string) (*Task, error) {
-	row := s.pool.QueryRow(ctx, `/* pgwiden state */ SELECT `+taskColumns+` FROM pgwiden.tasks
-		WHERE migration_id = $1 AND step_id = $2`, jobID, stepID)
+	row := s.pool.QueryRow(ctx, `/* pgwiden state */ SELECT `+taskColumns+` FROM `+taskFrom+`
+		WHERE t.migration_id = $1 AND t.step_id = $2`, jobID, stepID)
 	t, err := scanTask(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
@@ -98,8 +109,8 @@ func (s *Store) FinishTask(ctx context.Context, q Execer, jobID int64, stepID st
 
 // Tasks returns the job's tasks, started ones first.
 func (s *Store) Tasks(ctx context.Context, jobID int64) ([]Task, error) {
-	rows, err := s.pool.Query(ctx, `/* pgwiden state */ SELECT `+taskColumns+` FROM pgwiden.tasks
-		WHERE migration_id = $1 ORDER BY started_at NULLS LAST, step_id`, jobID)
+	rows, err := s.pool.Query(ctx, `/* pgwiden state */ SELECT `+taskColumns+` FROM `+taskFrom+`
+		WHERE t.migration_id = $1 ORDER BY 8 NULLS LAST, t.step_id`, jobID)
 	if err != nil {
 		return nil, fmt.Errorf("state: job %d: read tasks: %w", jobID, err)
 	}
@@ -111,9 +122,11 @@ func (s *Store) Tasks(ctx context.Context, jobID int64) ([]Task, error) {
 }
 
 // ResetTask starts the step's task over from the beginning of its table,
-// e.g. a verification that must run again.
+// e.g. a verification that must run again; its slices go, and the next
+// walk splits it anew.
 func (s *Store) ResetTask(ctx context.Context, jobID int64, stepID string) error {
-	tag, err := s.pool.Exec(ctx, `/* pgwiden state */ UPDATE pgwiden.tasks SET cursor = NULL, stop_at = NULL, rows_done = 0, done = false,
+	tag, err := s.pool.Exec(ctx, `/* pgwiden state */ WITH gone AS (DELETE FROM pgwiden.task_slices WHERE migration_id = $1 AND step_id = $2)
+		UPDATE pgwiden.tasks SET cursor = NULL, stop_at = NULL, rows_done = 0, done = false, slices = NULL,
 		started_at = NULL, updated_at = clock_timestamp() WHERE migration_id = $1 AND step_id = $2`, jobID, stepID)
 	if err := affected(tag, err); err != nil {
 		return fmt.Errorf("state: job %d step %s: reset task: %w", jobID, stepID, err)
@@ -133,6 +146,7 @@ func (s *Store) ResetTasks(ctx context.Context, jobID int64) error {
 // scanTask reads one row of taskColumns.
 func scanTask(row pgx.Row) (Task, error) {
 	var t Task
-	err := row.Scan(&t.StepID, &t.Table, &t.Cursor, &t.Stop, &t.RowsDone, &t.RowsEstimate, &t.Done, &t.StartedAt, &t.UpdatedAt)
+	err := row.Scan(&t.StepID, &t.Table, &t.Cursor, &t.Stop, &t.RowsDone, &t.RowsEstimate, &t.Done, &t.StartedAt, &t.UpdatedAt,
+		&t.Slices, &t.SlicesDone)
 	return t, err
 }

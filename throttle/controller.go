@@ -79,7 +79,9 @@ func NewController(cfg Config, signals []Signal, clock Clock, log zerolog.Logger
 //     holds at most one second of the rate, so the rows come evenly rather
 //     than in bursts.
 //   - Wait: with MaxRate, the batch of n rows that took t is followed by
-//     n/MaxRate - t of waiting, with Reason "max rate 500 rows/s".
+//     n/MaxRate - t of waiting, with Reason "max rate 500 rows/s". With
+//     workers sharing the controller (Shared), t is BatchOutcome.Since:
+//     batch starts are spaced n/MaxRate apart, whichever worker runs them.
 //   - Held: any reading that holds sets Held and replaces Reason with the
 //     holding readings' reasons, joined by "; ".
 func (c *Controller) Decide(o BatchOutcome, rs []Reading) Decision {
@@ -88,7 +90,11 @@ func (c *Controller) Decide(o BatchOutcome, rs []Reading) Decision {
 	c.adapt(o)
 	d := Decision{Rows: c.rows()}
 	if rate := c.maxRate; rate > 0 && o.Rows > 0 {
-		if w := time.Duration(float64(o.Rows)/rate*float64(time.Second)) - o.Took; w > 0 {
+		paced := o.Took
+		if o.Since > 0 { // several workers: the time since the last batch of any of them began
+			paced = o.Since
+		}
+		if w := time.Duration(float64(o.Rows)/rate*float64(time.Second)) - paced; w > 0 {
 			d.Wait = w
 			d.Reason = "max rate " + strconv.FormatFloat(rate, 'f', -1, 64) + " rows/s"
 		}

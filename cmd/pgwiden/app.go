@@ -114,7 +114,7 @@ func withEnv(f func(ctx context.Context, e *env, c *cli.Context) error) cli.Acti
 		if err != nil {
 			return err
 		}
-		pool, err := connect(c.Context, g.dsn, g.connectTimeout)
+		pool, err := connect(c.Context, g.dsn, g.connectTimeout, c.Int("workers"))
 		if err != nil {
 			return err
 		}
@@ -181,9 +181,16 @@ func roundDurations(ev map[string]any) error {
 }
 
 // connect opens pgwiden's pool: one or two connections (one holds the
-// migration's lock), tagged application_name=pgwiden so DBAs can find them
-// in pg_stat_activity.
-func connect(ctx context.Context, s string, timeout time.Duration) (*pgxpool.Pool, error) {
-	return dsn.Open(ctx, s, dsn.Options{Flag: "--dsn", App: "pgwiden", MaxConns: 2, ConnectTimeout: timeout,
+// migration's lock), and with --workers N (workers; 0 for a command
+// without it) one more per worker, tagged application_name=pgwiden so DBAs
+// can find them in pg_stat_activity.
+func connect(ctx context.Context, s string, timeout time.Duration, workers int) (*pgxpool.Pool, error) {
+	conns := int32(2)
+	if workers > 1 {
+		// A worker each, the lock's, and one for a VACUUM between batches
+		// or the state's writes while every worker is in a batch.
+		conns = int32(min(workers, 1024)) + 2
+	}
+	return dsn.Open(ctx, s, dsn.Options{Flag: "--dsn", App: "pgwiden", MaxConns: conns, ConnectTimeout: timeout,
 		Configure: []func(*pgxpool.Config){migrator.ConfigureSession}})
 }

@@ -45,7 +45,7 @@ var (
 	timeoutFlags = []string{"lock-timeout", "scan-lock-timeout", "statement-timeout"}
 	// walkFlags pace the phases that walk tables in batches (the backfill's
 	// copy, the cutover's verification) and a rehearsal's.
-	walkFlags = []string{"progress-interval", "reconnect-timeout", "async-commit", "batch-size", "batch-target", "min-batch", "max-batch", "max-rate", "signal-interval",
+	walkFlags = []string{"progress-interval", "reconnect-timeout", "async-commit", "workers", "batch-size", "batch-target", "min-batch", "max-batch", "max-rate", "signal-interval",
 		"lock-waiters", "max-replica-lag", "replica-dsn", "max-xact-age", "max-active", "max-wal-rate", "max-dead-ratio",
 		"throttle-query", "pause-file"}
 )
@@ -70,6 +70,8 @@ func (o *engineOptions) flags(names ...string) []cli.Flag {
 			Usage: "run a plain VACUUM of the table after every N batches, between them, instead of --vacuum-fraction's pacing (0: pace by --vacuum-fraction)"},
 		&cli.Float64Flag{Name: "vacuum-fraction", Value: c.VacuumFraction, Destination: &c.VacuumFraction, Category: th,
 			Usage: "run a plain VACUUM of the table each time this fraction of it has been copied, and at the end: the table grows by about this fraction instead of doubling, for 1/fraction passes over its indexes (0: never; autovacuum's job)"},
+		&cli.IntFlag{Name: "workers", Value: c.Workers, Destination: &c.Workers,
+			Usage: "walk each table in this many slices at once, each on its own connection and with its own checkpoint; the throttle paces their sum (a walk resumed keeps the slices it began with)"},
 		&cli.BoolFlag{Name: "async-commit", Value: c.AsyncCommit, Destination: &c.AsyncCommit,
 			Usage: "commit each batch with synchronous_commit=off: less waiting for WAL flushes; a server crash loses the last batches with their checkpoints, which the walk redoes (--async-commit=false: off)"},
 		&cli.StringFlag{Name: "maintenance-work-mem", Value: o.maintMem, Destination: &o.maintMem,

@@ -51,7 +51,8 @@ func phaseCommands() []*cli.Command {
 			usage: "phase 4: drop the old columns and the triggers (after it there is no rollback)",
 			extra: []cli.Flag{&cli.BoolFlag{Name: "yes", Usage: "do not ask for confirmation (needed when stdin is not a terminal)"}}},
 		{phase: planner.Rollback, run: (*migrator.Migrator).Rollback,
-			usage: "return the schema to what it was before prepare, from any phase before cleanup (after cutover it swaps back, if every value still fits the old type)"},
+			usage: "return the schema to what it was before prepare, from any phase before cleanup (after cutover it swaps back, if every value still fits the old type)",
+			flags: []string{"workers"}},
 	}
 	cmds := make([]*cli.Command, len(specs))
 	for i, s := range specs {

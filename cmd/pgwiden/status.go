@@ -129,6 +129,9 @@ type taskJSON struct {
 	Done         bool       `json:"done"`
 	StartedAt    *time.Time `json:"started_at"`
 	UpdatedAt    *time.Time `json:"updated_at"`
+	// Slices and SlicesDone: a walk in slices (--workers); absent for one.
+	Slices     int `json:"slices,omitempty"`
+	SlicesDone int `json:"slices_done,omitempty"`
 }
 
 func statusJSON(all []migrator.Status, runways map[int64]*runway.Status) statusDoc {
@@ -147,7 +150,7 @@ func statusJSON(all []migrator.Status, runways map[int64]*runway.Status) statusD
 		}
 		for _, t := range s.Tasks {
 			tj := taskJSON{StepID: t.StepID, Table: t.Table, RowsDone: t.RowsDone, RowsPerS: math.Round(t.Rate*10) / 10,
-				Done: t.Done, StartedAt: t.StartedAt, UpdatedAt: t.UpdatedAt}
+				Done: t.Done, StartedAt: t.StartedAt, UpdatedAt: t.UpdatedAt, Slices: t.Slices, SlicesDone: t.SlicesDone}
 			if t.RowsEstimate >= 0 {
 				tj.RowsEstimate = &t.RowsEstimate
 			}
@@ -210,7 +213,7 @@ func writeTasks(w io.Writer, tasks []migrator.TaskStatus) error {
 	fmt.Fprintln(tw, "TABLE\tSTEP\tROWS DONE\tESTIMATE\tDONE %\tROWS/S\tETA\tDONE")
 	for _, t := range tasks {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Table, stepKind(t.StepID), format.Count(float64(t.RowsDone)),
-			estimate(t.RowsEstimate), percent(t.Percent), format.Count(t.Rate), eta(t), yesNo(t.Done))
+			estimate(t.RowsEstimate), percent(t.Percent), format.Count(t.Rate), eta(t), doneText(t))
 	}
 	return tw.Flush()
 }
@@ -255,6 +258,15 @@ func eta(t migrator.TaskStatus) string {
 		return "-"
 	}
 	return format.Duration(t.ETA.Round(time.Second))
+}
+
+// doneText says whether a task is done; for a walk in slices under way,
+// how many of them are ("3 of 4 slices").
+func doneText(t migrator.TaskStatus) string {
+	if t.Slices > 0 && !t.Done {
+		return fmt.Sprintf("%d of %d slices", t.SlicesDone, t.Slices)
+	}
+	return yesNo(t.Done)
 }
 
 func yesNo(b bool) string {
