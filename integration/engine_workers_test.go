@@ -162,9 +162,11 @@ func checkSlices(t *testing.T, ctx context.Context, db *pgtest.DB, p *planner.Pl
 		if err := db.Pool.QueryRow(ctx, q, append(walked.args, rest.args...)...).Scan(&below, &missed, &early); err != nil {
 			t.Fatalf("check slice %d of %s: %v\n%s", i, s.ID, err, q)
 		}
-		if missed != 0 || early != 0 || x.rowsDone != below {
-			t.Errorf("%s slice %d (%v, %v], cursor %v: %d rows up to the cursor not copied, %d after it copied; rows_done %d, want %d",
-				s.ID, i, x.start, x.stop, x.cursor, missed, early, x.rowsDone, below)
+		// Rows after the cursor: copied only by the first passes of the
+		// slice's unfinished batch (checkCheckpoint).
+		if missed != 0 || early > maxEarly || x.rowsDone != below+early {
+			t.Errorf("%s slice %d (%v, %v], cursor %v: %d rows up to the cursor not copied, %d after it copied (at most %d); rows_done %d, want %d",
+				s.ID, i, x.start, x.stop, x.cursor, missed, early, maxEarly, x.rowsDone, below+early)
 		}
 		sum += x.rowsDone
 	}

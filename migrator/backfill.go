@@ -127,72 +127,121 @@ type batchResult struct {
 	done             bool
 }
 
-// batch runs one batch of part pt with retries: find the batch's last
-// key, run the statement on (cursor, bound], record bound as the
-// checkpoint, commit.
+// batch runs one batch of part pt: find the batch's last key, run the
+// statement on (cursor, bound], record bound as the checkpoint, commit. A
+// backfill batch runs in passes (Config.HotPasses), each one transaction
+// retried on its own; the checkpoint commits with the last.
 func (r *run) batch(ctx context.Context, s planner.Step, pt part, size int, do batchFunc) (batchResult, error) {
 	var res batchResult
-	err := r.retry(ctx, r.m.cfg.Retry, s.ID+" batch", func(ctx context.Context, _ int) error {
-		err := pgx.BeginFunc(ctx, r.m.pool, func(tx pgx.Tx) error {
-			var err error
-			res, err = r.batchTx(ctx, tx, s, pt, size, do)
+	passes := r.passes(s)
+	for pass := range passes {
+		var changed int64
+		err := r.retry(ctx, r.m.cfg.Retry, s.ID+" batch", func(ctx context.Context, _ int) error {
+			err := pgx.BeginFunc(ctx, r.m.pool, func(tx pgx.Tx) error {
+				var err error
+				changed, err = r.batchTx(ctx, tx, s, pt, size, do, batchPass{n: pass, of: passes}, &res)
+				return err
+			})
+			if err != nil && r.m.cfg.AsyncCommit && pgerr.ConnectionLost(err) {
+				// With asynchronous commits a batch reported committed may have
+				// been lost with the server (a crash, an immediate restart), and
+				// its checkpoint with it: cursor is then ahead of the database.
+				// Not retried here: the phase stops, and run again (reconnect)
+				// resumes from the checkpoint the database holds.
+				return pgerr.NoRetry(err)
+			}
 			return err
 		})
-		if err != nil && r.m.cfg.AsyncCommit && pgerr.ConnectionLost(err) {
-			// With asynchronous commits a batch reported committed may have
-			// been lost with the server (a crash, an immediate restart), and
-			// its checkpoint with it: cursor is then ahead of the database.
-			// Not retried here: the phase stops, and run again (reconnect)
-			// resumes from the checkpoint the database holds.
-			return pgerr.NoRetry(err)
+		if err != nil || res.done {
+			return res, err
 		}
-		return err
-	})
-	return res, err
+		res.changed += changed
+	}
+	return res, nil
 }
 
-func (r *run) batchTx(ctx context.Context, tx pgx.Tx, s planner.Step, pt part, size int, do batchFunc) (batchResult, error) {
-	var res batchResult
-	if err := setLocal(ctx, tx, r.m.cfg.LockTimeout, r.m.cfg.StatementTimeout); err != nil {
-		return res, err
+// batchPass is pass n of a batch copied in of passes.
+type batchPass struct{ n, of int }
+
+func (p batchPass) last() bool { return p.n == p.of-1 }
+
+// passes is how many passes a batch of s takes: Config.HotPasses for the
+// backfill's copy, 1 for a verification and for a plan recorded before
+// passes existed.
+func (r *run) passes(s planner.Step) int {
+	if s.Phase != planner.Backfill || s.Batch.NextPass == "" {
+		return 1
 	}
-	if r.m.cfg.AsyncCommit {
-		// Config.AsyncCommit: the checkpoint below is lost with the batch.
-		if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
-			return res, err
-		}
-	}
-	if r.compressWAL && s.Phase == planner.Backfill {
-		if err := compressWAL(ctx, tx); err != nil {
-			return res, err
-		}
-	}
-	if r.m.cfg.DisableUserTriggers && s.Phase == planner.Backfill {
-		if _, err := tx.Exec(ctx, "SET LOCAL session_replication_role = replica"); err != nil {
-			return res, err
-		}
+	return max(r.m.cfg.HotPasses, 1)
+}
+
+// batchTx runs pass p of a batch in tx and returns the rows it changed.
+// The first pass finds the batch's bound and records it in res; the last
+// records it as the checkpoint.
+func (r *run) batchTx(ctx context.Context, tx pgx.Tx, s planner.Step, pt part, size int, do batchFunc, p batchPass, res *batchResult) (int64, error) {
+	if err := r.batchSettings(ctx, tx, s); err != nil {
+		return 0, err
 	}
 	boundSQL, stmt, args := s.Batch.FirstBound, s.Batch.First, []any{}
 	if pt.cursor != nil {
 		boundSQL, stmt, args = s.Batch.NextBound, s.Batch.Next, anys(pt.cursor)
 	}
-	boundArgs := append(append(append([]any{}, args...), anys(pt.stop)...), size)
-	bound, n, err := readBound(ctx, tx, tag(s.ID+" bound", boundSQL), boundArgs, len(s.Batch.Key))
+	if p.n == 0 {
+		boundArgs := append(append(append([]any{}, args...), anys(pt.stop)...), size)
+		bound, n, err := readBound(ctx, tx, tag(s.ID+" bound", boundSQL), boundArgs, len(s.Batch.Key))
+		if err != nil {
+			return 0, err
+		}
+		if bound == nil {
+			*res = batchResult{done: true}
+			return 0, r.finishPart(ctx, tx, s, pt)
+		}
+		*res = batchResult{bound: bound, scanned: n}
+	}
+	args = append(args, anys(res.bound)...)
+	if p.of > 1 {
+		stmt = s.Batch.FirstPass
+		if pt.cursor != nil {
+			stmt = s.Batch.NextPass
+		}
+		args = append(args, p.of, p.n)
+	}
+	changed, err := do(ctx, tx, s, tag(s.ID, stmt), args)
 	if err != nil {
-		return res, err
+		return changed, err
 	}
-	if bound == nil {
-		res.done = true
-		return res, r.finishPart(ctx, tx, s, pt)
+	// Every pass counts its rows with them; only the last moves the
+	// cursor. Interrupted between two passes, the walk redoes the batch and
+	// skips the rows the first passes copied, which are counted already.
+	cursor := pt.cursor
+	if p.last() {
+		cursor = res.bound
 	}
-	changed, err := do(ctx, tx, s, tag(s.ID, stmt), append(args, anys(bound)...))
-	if err != nil {
-		return res, err
+	return changed, r.advancePart(ctx, tx, s, pt, cursor, changed)
+}
+
+// batchSettings sets what every transaction of a walk runs with.
+func (r *run) batchSettings(ctx context.Context, tx pgx.Tx, s planner.Step) error {
+	if err := setLocal(ctx, tx, r.m.cfg.LockTimeout, r.m.cfg.StatementTimeout); err != nil {
+		return err
 	}
-	if err := r.advancePart(ctx, tx, s, pt, bound, changed); err != nil {
-		return res, err
+	if r.m.cfg.AsyncCommit {
+		// Config.AsyncCommit: the checkpoint below is lost with the batch.
+		if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+			return err
+		}
 	}
-	return batchResult{bound: bound, scanned: n, changed: changed}, nil
+	if r.compressWAL && s.Phase == planner.Backfill {
+		if err := compressWAL(ctx, tx); err != nil {
+			return err
+		}
+	}
+	if r.m.cfg.DisableUserTriggers && s.Phase == planner.Backfill {
+		if _, err := tx.Exec(ctx, "SET LOCAL session_replication_role = replica"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // readBound reads the last key of the next batch (as text) and the batch's

@@ -87,7 +87,21 @@ type Config struct {
 	// goroutines. The workers share the Governor, which paces their sum.
 	// 0 is 1.
 	Workers int
+	// HotPasses copies each backfill batch in this many interleaved
+	// passes, each its own transaction, by the rows' slots on their pages
+	// (planner.Batch.NextPass): the first pass moves its rows to other
+	// pages, and once it has committed the next pass prunes their dead
+	// versions and updates its rows in place (HOT): no new index entry,
+	// only the changed bytes in the WAL. 1 copies each batch in one
+	// transaction, as a single UPDATE would. The checkpoint commits with
+	// the last pass; a batch interrupted between passes is redone, and the
+	// rows already copied are skipped.
+	HotPasses int
 }
+
+// maxHotPasses bounds Config.HotPasses: past a few passes a page has no
+// rows left to gain, and each pass reads the batch's rows again.
+const maxHotPasses = 32
 
 // maxWorkers bounds Config.Workers: each worker holds a connection.
 const maxWorkers = 64
@@ -111,6 +125,10 @@ func DefaultConfig() Config {
 		MaintenanceWorkMem: 256 << 20,
 		MaintenanceWorkers: -1,
 		Workers:            1,
+		// 4: three rows in four updated in place; more passes save
+		// little more WAL and read the batch again each time
+		// (docs/performance.md).
+		HotPasses: 4,
 	}
 }
 
@@ -135,6 +153,8 @@ func (c Config) Validate() error {
 		return errors.New("--maintenance-workers must be -1 (the server's setting) or between 0 and 1024")
 	case c.Workers < 1 || c.Workers > maxWorkers:
 		return fmt.Errorf("--workers must be between 1 and %d (each worker holds a connection)", maxWorkers)
+	case c.HotPasses < 1 || c.HotPasses > maxHotPasses:
+		return fmt.Errorf("--hot-passes must be between 1 (one transaction a batch) and %d, e.g. 4", maxHotPasses)
 	}
 	return nil
 }

@@ -70,6 +70,8 @@ func (o *engineOptions) flags(names ...string) []cli.Flag {
 			Usage: "run a plain VACUUM of the table after every N batches, between them, instead of --vacuum-fraction's pacing (0: pace by --vacuum-fraction)"},
 		&cli.Float64Flag{Name: "vacuum-fraction", Value: c.VacuumFraction, Destination: &c.VacuumFraction, Category: th,
 			Usage: "run a plain VACUUM of the table each time this fraction of it has been copied, and at the end: the table grows by about this fraction instead of doubling, for 1/fraction passes over its indexes (0: never; autovacuum's job)"},
+		&cli.IntFlag{Name: "hot-passes", Value: c.HotPasses, Destination: &c.HotPasses,
+			Usage: "copy each batch in this many interleaved passes, each its own transaction, so that most rows are updated in place (HOT): less WAL and fewer index entries (1: one UPDATE a batch)"},
 		&cli.IntFlag{Name: "workers", Value: c.Workers, Destination: &c.Workers,
 			Usage: "walk each table in this many slices at once, each on its own connection and with its own checkpoint; the throttle paces their sum (a walk resumed keeps the slices it began with)"},
 		&cli.BoolFlag{Name: "async-commit", Value: c.AsyncCommit, Destination: &c.AsyncCommit,

@@ -14,7 +14,7 @@ func runEngineFlags(t *testing.T, args ...string) (*engineOptions, error) {
 	t.Helper()
 	o := newEngineOptions()
 	cmd := &cli.Command{Name: "x", Flags: o.flags(append(append(timeoutFlags, walkFlags...), "max-attempts", "vacuum-every",
-		"vacuum-fraction", "maintenance-work-mem", "maintenance-workers", "wal-compression")...),
+		"vacuum-fraction", "hot-passes", "maintenance-work-mem", "maintenance-workers", "wal-compression")...),
 		Action: func(c *cli.Context) error { return o.check(c) }}
 	app := &cli.App{Commands: []*cli.Command{cmd}, ExitErrHandler: func(*cli.Context, error) {}}
 	err := app.Run(append([]string{"pgwiden", "x"}, args...))

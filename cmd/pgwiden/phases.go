@@ -40,7 +40,7 @@ func phaseCommands() []*cli.Command {
 			usage: "phase 2: copy the existing rows into the shadow columns, in short batches (resumable)",
 			description: "Walks each table in key order, one transaction per batch with its checkpoint: after Ctrl-C or\n" +
 				"a kill it resumes at the next batch when run again.",
-			flags: slices.Concat(walkFlags, []string{"vacuum-every", "vacuum-fraction", "maintenance-work-mem", "wal-compression", "disable-user-triggers"})},
+			flags: slices.Concat(walkFlags, []string{"vacuum-every", "vacuum-fraction", "hot-passes", "maintenance-work-mem", "wal-compression", "disable-user-triggers"})},
 		{phase: planner.Cutover, run: (*migrator.Migrator).Cutover,
 			usage: "phase 3: verify the copy, build indexes and constraints online, then swap the columns",
 			description: "Everything before the swap can be interrupted and run again. The swap takes all its locks at once\n" +

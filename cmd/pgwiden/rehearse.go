@@ -29,7 +29,7 @@ func rehearseCommand() *cli.Command {
 			"there (or --i-know-this-is-staging). The report (markdown, or --json) has each phase's duration, the backfill's\n" +
 			"rows/s, the exclusive locks' longest hold and the swap's attempts, extra disk, WAL, every warning, the verification,\n" +
 			"a schema comparison after the rollback, and with --production-dsn or --production-rows an extrapolation to production.",
-		Flags: append(append(append(targetFlags(), rehearseFlags()...), o.flags(timeoutFlags...)...), o.flags(slices.Concat(walkFlags, []string{"max-attempts"})...)...),
+		Flags: append(append(append(targetFlags(), rehearseFlags()...), o.flags(timeoutFlags...)...), o.flags(slices.Concat(walkFlags, []string{"max-attempts", "hot-passes"})...)...),
 		Before: func(c *cli.Context) error {
 			err := o.check(c)
 			if err == nil {
