@@ -42,8 +42,15 @@ func benchThrottledGovernor(b *testing.B) benchGovernor {
 		}
 		cfg.MaxRate = r
 	}
-	b.Logf("throttle: batch target %v, batches %d..%d from %d, max rate %.0f rows/s, signals every %v: lock waiters",
-		cfg.TargetBatch, cfg.MinBatch, cfg.MaxBatch, cfg.StartBatch, cfg.MaxRate, cfg.SignalEvery)
+	if s := os.Getenv("PGWIDEN_BENCH_NICE"); s != "" {
+		r, err := strconv.ParseFloat(s, 64)
+		if err != nil || r < 0 {
+			b.Fatalf("PGWIDEN_BENCH_NICE=%q: want a ratio such as 0.5", s)
+		}
+		cfg.NiceRatio = r
+	}
+	b.Logf("throttle: batch target %v, batches %d..%d from %d, max rate %.0f rows/s, nice ratio %g, signals every %v: lock waiters",
+		cfg.TargetBatch, cfg.MinBatch, cfg.MaxBatch, cfg.StartBatch, cfg.MaxRate, cfg.NiceRatio, cfg.SignalEvery)
 	return func(pool *pgxpool.Pool, plan *planner.Plan, log zerolog.Logger) migrator.Governor {
 		signals := []throttle.Signal{throttle.LockWaiters(pool, migrator.WalkedTables(plan))}
 		return throttle.NewController(cfg, signals, throttle.RealClock, log)

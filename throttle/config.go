@@ -19,6 +19,12 @@ type Config struct {
 	StartBatch, MinBatch, MaxBatch int
 	// MaxRate caps the rows per second; 0 means no cap.
 	MaxRate float64
+	// NiceRatio rests after each batch for this multiple of the batch's
+	// duration (gh-ost's --nice-ratio): 0.5 keeps the job busy two thirds
+	// of the time. Batch size and rate limits measure how long a batch
+	// holds its locks and how fast rows go; the ratio bounds the share of
+	// the server's time the job takes, whatever the size of the server.
+	NiceRatio float64
 	// SignalEvery is how often the signals are read while the job runs:
 	// at most once per SignalEvery, not once per batch. 0 reads them
 	// before every batch.
@@ -57,6 +63,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("batch size %d is outside [%d, %d]: change it or the bounds", c.StartBatch, c.MinBatch, c.MaxBatch)
 	case c.MaxRate < 0:
 		return errors.New("max rate must be 0 (no limit) or positive")
+	case c.NiceRatio < 0:
+		return fmt.Errorf("nice ratio must be 0 (no rest) or positive, not %g", c.NiceRatio)
 	case c.SignalEvery < 0:
 		return errors.New("signal interval must be 0 (every batch) or positive")
 	case c.HoldPoll <= 0:

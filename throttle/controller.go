@@ -89,12 +89,15 @@ func (c *Controller) Decide(o BatchOutcome, rs []Reading) Decision {
 	defer c.mu.Unlock()
 	c.adapt(o)
 	d := Decision{Rows: c.rows()}
+	// The rest is the job's normal pace, not a throttle: it has no reason,
+	// so status does not show the job as throttled for it.
+	d.Wait = time.Duration(c.cfg.NiceRatio * float64(o.Took))
 	if rate := c.maxRate; rate > 0 && o.Rows > 0 {
 		paced := o.Took
 		if o.Since > 0 { // several workers: the time since the last batch of any of them began
 			paced = o.Since
 		}
-		if w := time.Duration(float64(o.Rows)/rate*float64(time.Second)) - paced; w > 0 {
+		if w := time.Duration(float64(o.Rows)/rate*float64(time.Second)) - paced; w > d.Wait {
 			d.Wait = w
 			d.Reason = "max rate " + strconv.FormatFloat(rate, 'f', -1, 64) + " rows/s"
 		}

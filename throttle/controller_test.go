@@ -221,3 +221,26 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestDecideNiceRatio rests ratio × the batch's duration after each
+// batch, silently, and the max rate's longer wait wins over it with its
+// reason.
+func TestDecideNiceRatio(t *testing.T) {
+	cfg := testConfig()
+	cfg.NiceRatio = 0.5
+	c := newTestController(cfg, newAutoClock())
+	if d := c.Decide(BatchOutcome{Rows: 500, Took: ms(200)}, nil); d.Wait != ms(100) || d.Reason != "" || d.Held {
+		t.Fatalf("a 200ms batch at ratio 0.5: %+v, want a 100ms rest without a reason", d)
+	}
+	c.SetMaxRate(1000)
+	if d := c.Decide(BatchOutcome{Rows: 500, Took: ms(200)}, nil); d.Wait != ms(300) || d.Reason != "max rate 1000 rows/s" {
+		t.Fatalf("500 rows in 200ms at 1000 rows/s and ratio 0.5: %+v, want the rate's 300ms", d)
+	}
+	if d := c.Decide(BatchOutcome{Rows: 100, Took: ms(400)}, nil); d.Wait != ms(200) || d.Reason != "" {
+		t.Fatalf("100 rows in 400ms at 1000 rows/s and ratio 0.5: %+v, want the 200ms rest", d)
+	}
+	cfg.NiceRatio = -1
+	if err := cfg.Validate(); err == nil {
+		t.Fatal("a negative nice ratio validated")
+	}
+}

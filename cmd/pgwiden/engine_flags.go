@@ -96,6 +96,8 @@ func (o *engineOptions) flags(names ...string) []cli.Flag {
 		&cli.IntFlag{Name: "max-batch", Value: t.cfg.MaxBatch, Destination: &t.cfg.MaxBatch, Category: th, Usage: "never more rows per batch"},
 		&cli.Float64Flag{Name: "max-rate", Value: t.cfg.MaxRate, Destination: &t.cfg.MaxRate, Category: th,
 			Usage: "at most this many rows per second (0: no limit; pgwiden throttle overrides it while running)"},
+		&cli.Float64Flag{Name: "nice-ratio", Value: t.cfg.NiceRatio, Destination: &t.cfg.NiceRatio, Category: th,
+			Usage: "after each batch, rest for this multiple of its duration (0.5: the walk is busy two thirds of the time; 0: no rest)"},
 		&cli.DurationFlag{Name: "signal-interval", Value: t.cfg.SignalEvery, Destination: &t.cfg.SignalEvery, Category: th,
 			Usage: "read the signals (and pgwiden pause/throttle) this often"},
 		&cli.BoolFlag{Name: "lock-waiters", Value: t.lockWaiters, Destination: &t.lockWaiters, Category: th,
