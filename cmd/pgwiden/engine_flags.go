@@ -45,7 +45,7 @@ var (
 	timeoutFlags = []string{"lock-timeout", "scan-lock-timeout", "statement-timeout"}
 	// walkFlags pace the phases that walk tables in batches (the backfill's
 	// copy, the cutover's verification) and a rehearsal's.
-	walkFlags = []string{"progress-interval", "reconnect-timeout", "async-commit", "workers", "batch-size", "batch-target", "min-batch", "max-batch", "max-rate", "signal-interval",
+	walkFlags = []string{"progress-interval", "reconnect-timeout", "async-commit", "workers", "batch-size", "batch-target", "min-batch", "max-batch", "max-rate", "nice-ratio", "signal-interval",
 		"lock-waiters", "max-replica-lag", "replica-dsn", "max-xact-age", "max-active", "max-wal-rate", "max-dead-ratio",
 		"throttle-query", "pause-file"}
 )

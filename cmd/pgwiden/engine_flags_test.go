@@ -44,22 +44,23 @@ func TestEngineFlags(t *testing.T) {
 	case o.throttle.walRate != 50<<20 || o.throttle.lockWaiters || o.throttle.query != "SELECT true":
 		t.Errorf("signals %+v", o.throttle)
 	}
-	if c := o.cfg; c.MaintenanceWorkMem != 256<<20 || c.MaintenanceWorkers != -1 || c.VacuumFraction != 0.1 || !c.AsyncCommit || !c.CompressWAL {
+	if c := o.cfg; c.MaintenanceWorkMem != 256<<20 || c.MaintenanceWorkers != -1 || c.VacuumFraction != 0.1 || !c.AsyncCommit || !c.CompressWAL || c.HotPasses != 4 {
 		t.Errorf("performance defaults: %+v", c)
 	}
 	o, err = runEngineFlags(t, "--maintenance-work-mem", "1GB", "--maintenance-workers", "4", "--vacuum-fraction", "0.25",
-		"--async-commit=false", "--wal-compression=false")
+		"--async-commit=false", "--wal-compression=false", "--hot-passes", "2", "--nice-ratio", "0.5")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := o.cfg; c.MaintenanceWorkMem != 1<<30 || c.MaintenanceWorkers != 4 || c.VacuumFraction != 0.25 || c.AsyncCommit || c.CompressWAL {
+	if c := o.cfg; c.MaintenanceWorkMem != 1<<30 || c.MaintenanceWorkers != 4 || c.VacuumFraction != 0.25 || c.AsyncCommit || c.CompressWAL || c.HotPasses != 2 || o.throttle.cfg.NiceRatio != 0.5 {
 		t.Errorf("performance flags: %+v", c)
 	}
 	if o, err = runEngineFlags(t, "--maintenance-work-mem", ""); err != nil || o.cfg.MaintenanceWorkMem != 0 {
 		t.Errorf("--maintenance-work-mem '': %d, %v; want 0 (the server's setting)", o.cfg.MaintenanceWorkMem, err)
 	}
 	for _, bad := range [][]string{{"--max-rate", "-1"}, {"--lock-timeout", "0s"}, {"--max-wal-rate", "fast"}, {"--replica-dsn", "r=postgres://h/db"},
-		{"--maintenance-work-mem", "lots"}, {"--maintenance-work-mem", "512kB"}, {"--maintenance-workers", "-2"}, {"--vacuum-fraction", "1.5"}} {
+		{"--maintenance-work-mem", "lots"}, {"--maintenance-work-mem", "512kB"}, {"--maintenance-workers", "-2"}, {"--vacuum-fraction", "1.5"},
+		{"--hot-passes", "0"}, {"--nice-ratio", "-1"}} {
 		_, err := runEngineFlags(t, bad...)
 		var ee *exitError
 		if !errors.As(err, &ee) || ee.code != exitUsage {
