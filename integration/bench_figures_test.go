@@ -298,8 +298,9 @@ func benchSummary(b *testing.B, srv *benchServer, scale int, names []string, run
 // changes, so that each lever's effect can be measured on its own:
 // PGWIDEN_BENCH_VACUUM_FRACTION (--vacuum-fraction),
 // PGWIDEN_BENCH_ASYNC_COMMIT=0 (--async-commit=false),
-// PGWIDEN_BENCH_WAL_COMPRESSION=0 (--wal-compression=false) and
-// PGWIDEN_BENCH_WORKERS (--workers).
+// PGWIDEN_BENCH_WAL_COMPRESSION=0 (--wal-compression=false),
+// PGWIDEN_BENCH_WORKERS (--workers) and PGWIDEN_BENCH_HOT_PASSES
+// (--hot-passes).
 func benchConfig(b *testing.B) migrator.Config {
 	cfg := migrator.DefaultConfig()
 	if s := os.Getenv("PGWIDEN_BENCH_VACUUM_FRACTION"); s != "" {
@@ -324,10 +325,11 @@ func benchConfig(b *testing.B) migrator.Config {
 		cfg.CompressWAL = on
 	}
 	cfg.Workers = benchEnvInt(b, "PGWIDEN_BENCH_WORKERS", cfg.Workers)
+	cfg.HotPasses = benchEnvInt(b, "PGWIDEN_BENCH_HOT_PASSES", cfg.HotPasses)
 	if err := cfg.Validate(); err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("pgwiden: --vacuum-fraction %g, --async-commit=%v, --wal-compression=%v, --maintenance-work-mem %d MB, --workers %d",
-		cfg.VacuumFraction, cfg.AsyncCommit, cfg.CompressWAL, cfg.MaintenanceWorkMem/mib, cfg.Workers)
+	b.Logf("pgwiden: --vacuum-fraction %g, --async-commit=%v, --wal-compression=%v, --maintenance-work-mem %d MB, --workers %d, --hot-passes %d",
+		cfg.VacuumFraction, cfg.AsyncCommit, cfg.CompressWAL, cfg.MaintenanceWorkMem/mib, cfg.Workers, cfg.HotPasses)
 	return cfg
 }
