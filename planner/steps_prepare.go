@@ -77,7 +77,7 @@ func (b *builder) addSync(w *tableWork) {
 	// not fire; its rows need their copy as much as the application's.
 	for _, tt := range b.triggerTables(w) {
 		b.add(Step{ID: "prepare/sync-trigger/" + tt.String(), Phase: Prepare, Table: tt,
-			SQL: fmt.Sprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s();\nALTER TABLE %s ENABLE ALWAYS TRIGGER %s",
+			SQL: b.unsafeTriggers(tt) + fmt.Sprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s();\nALTER TABLE %s ENABLE ALWAYS TRIGGER %s",
 				catalog.Ident(SyncTrigger), tt.Quoted(), fn.Quoted(), tt.Quoted(), catalog.Ident(SyncTrigger)),
 			Lock: ShareRowExclusive, InTx: true, Probe: probeTrigger, ProbeArgs: []any{tt.Quoted(), SyncTrigger},
 			Note: "from now on every written row carries its bigint copy, replicated ones included"})
@@ -111,6 +111,10 @@ func syncFunctionSQL(fn catalog.QName, body string) string {
 // integer and stops at 2147483647 even after its column is bigint.
 func (b *builder) sequenceSteps() {
 	for _, s := range b.seqs {
+		if b.citusSequence(s.Feeds.Table, s.Feeds.Column) != nil {
+			b.newSequenceStep(s)
+			continue
+		}
 		b.add(Step{ID: "prepare/widen-sequence/" + s.Sequence.String(), Phase: Prepare, Table: s.Feeds.Table,
 			SQL:  "ALTER SEQUENCE " + s.Sequence.Quoted() + " AS bigint",
 			Lock: ShareRowExclusive, InTx: true, Probe: probeSeqType, ProbeArgs: []any{s.Sequence.Quoted()},
