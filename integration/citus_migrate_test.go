@@ -40,7 +40,16 @@ func citusDistributedMigrates(t *testing.T, db *pgtest.DB) {
 		t.Fatalf("plan: exit %d, want 0 with both tables migrated online:\n%s", code, out)
 	}
 	w := startCitusWriter(t, ctx, db)
-	runCitusPhases(t, ctx, db, target, "prepare", "backfill", "cutover", "cleanup")
+	runCitusPhases(t, ctx, db, target, "prepare")
+	// A shard split while the migration runs: Citus builds the new shards
+	// from the table's metadata, shadow column and sync trigger included.
+	// The writer pauses meanwhile: with Citus 13.2.2, an UPDATE routed to
+	// the shard being split in block_writes mode can report 0 rows (seen
+	// without pgwiden too).
+	w.opMu.Lock()
+	splitFirstShard(t, ctx, db, "campaigns")
+	w.opMu.Unlock()
+	runCitusPhases(t, ctx, db, target, "backfill", "cutover", "cleanup")
 	w.stop(t)
 	if w.inserts < 10 || w.updates < 10 {
 		t.Errorf("the writer committed %d inserts and %d updates during the migration, want at least 10 of each", w.inserts, w.updates)
@@ -158,6 +167,19 @@ func runCitusPhases(t *testing.T, ctx context.Context, db *pgtest.DB, target []s
 	}
 }
 
+// splitFirstShard splits the table's first shard (and those colocated with
+// it) in two, on the node that holds it; the old shards are left to
+// Citus's deferred cleanup.
+func splitFirstShard(t *testing.T, ctx context.Context, db *pgtest.DB, table string) {
+	t.Helper()
+	_, err := db.Pool.Exec(ctx, `SELECT citus_split_shard_by_split_points(s.shardid, ARRAY[((s.shardminvalue::bigint + s.shardmaxvalue::bigint) / 2)::text], ARRAY[n.nodeid, n.nodeid], 'block_writes')
+		FROM pg_dist_shard s JOIN pg_dist_placement p USING (shardid) JOIN pg_dist_node n USING (groupid)
+		WHERE s.logicalrelid = $1::regclass ORDER BY s.shardid LIMIT 1`, table)
+	if err != nil {
+		t.Fatalf("split the first shard of %s: %v", table, err)
+	}
+}
+
 // assertShardColumns checks, on the shell table and on every shard of each
 // table (wherever Citus placed it), that the column is bigint and that
 // nothing of pgwiden's is left: no shadow or old column, no sync trigger.
@@ -226,6 +248,7 @@ func citusSchemaDump(t *testing.T, ctx context.Context, db *pgtest.DB, tables ..
 type citusWriter struct {
 	pool             *pgxpool.Pool
 	stopping         atomic.Bool
+	opMu             sync.Mutex // held during each operation; the test holds it to pause the writer
 	wg               sync.WaitGroup
 	mu               sync.Mutex
 	names            map[int64]string // campaign id -> name committed last
@@ -253,7 +276,10 @@ func (w *citusWriter) loop(ctx context.Context) {
 	defer w.wg.Done()
 	rng := rand.New(rand.NewSource(15))
 	for i := 0; !w.stopping.Load(); i++ {
-		if err := w.op(ctx, rng, i); err != nil {
+		w.opMu.Lock()
+		err := w.op(ctx, rng, i)
+		w.opMu.Unlock()
+		if err != nil {
 			w.mu.Lock()
 			w.err = err
 			w.mu.Unlock()
@@ -276,8 +302,12 @@ func (w *citusWriter) op(ctx context.Context, rng *rand.Rand, i int) error {
 		w.mu.Lock()
 		company := w.company[id]
 		w.mu.Unlock()
-		if _, err := w.pool.Exec(ctx, `UPDATE campaigns SET name = $1 WHERE company_id = $2 AND id = $3`, name, company, id); err != nil {
+		tag, err := w.pool.Exec(ctx, `UPDATE campaigns SET name = $1 WHERE company_id = $2 AND id = $3`, name, company, id)
+		if err != nil {
 			return fmt.Errorf("update campaign %d: %w", id, err)
+		}
+		if tag.RowsAffected() != 1 {
+			return fmt.Errorf("update campaign %d of company %d to %s: %d rows updated, want 1", id, company, name, tag.RowsAffected())
 		}
 		w.mu.Lock()
 		w.names[id] = name
@@ -326,6 +356,6 @@ func (w *citusWriter) assertCommitted(t *testing.T, ctx context.Context, db *pgt
 	slices.Sort(want)
 	slices.Sort(got)
 	if joinLines(got) != joinLines(want) {
-		t.Errorf("the writer's campaigns differ from what it committed (%d rows, want %d)", len(got), len(want))
+		t.Errorf("the writer's campaigns differ from what it committed (%d rows, want %d): %s", len(got), len(want), firstDiff(joinLines(got), joinLines(want)))
 	}
 }

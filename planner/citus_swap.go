@@ -169,3 +169,15 @@ func (b *builder) retiredSequences(w *tableWork) []catalog.QName {
 	}
 	return out
 }
+
+// orphanedShardsStep drops, before cleanup or rollback drops the sync
+// functions, the shards a shard move or split left behind for Citus's
+// deferred cleanup: they still carry the sync trigger, which would keep
+// DROP FUNCTION from succeeding. Citus would drop them itself, later.
+func (b *builder) orphanedShardsStep(phase Phase) {
+	if !b.citusClosure() {
+		return
+	}
+	b.add(Step{ID: string(phase) + "/orphaned-shards", Phase: phase, SQL: "CALL citus_cleanup_orphaned_resources()", Lock: NoLock, InTx: false,
+		Note: "drops the old shards a shard move or split left for Citus's deferred cleanup, and their copies of the sync trigger"})
+}

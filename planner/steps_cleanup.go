@@ -12,6 +12,7 @@ import (
 // holds its lock only for a catalog change.
 func (b *builder) cleanupSteps() {
 	b.checkDependentsStep()
+	b.orphanedShardsStep(Cleanup)
 	for _, w := range b.work {
 		t := w.t.Name
 		for _, tt := range b.triggerTables(w) {
@@ -49,6 +50,7 @@ func (b *builder) cleanupSteps() {
 // the triggers and functions, the shadow columns, the sequences' type.
 // Steps of the swap and after it have no inverse here (undo skips them).
 func (b *builder) rollbackSteps() {
+	b.orphanedShardsStep(Rollback)
 	done := map[string]bool{}
 	for i := len(b.plan.Steps) - 1; i >= 0; i-- {
 		s := b.plan.Steps[i]
