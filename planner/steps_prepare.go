@@ -111,8 +111,10 @@ func syncFunctionSQL(fn catalog.QName, body string) string {
 // integer and stops at 2147483647 even after its column is bigint.
 func (b *builder) sequenceSteps() {
 	for _, s := range b.seqs {
-		if b.citusSequence(s.Feeds.Table, s.Feeds.Column) != nil {
-			b.newSequenceStep(s)
+		if sc := b.citusSequence(s.Feeds.Table, s.Feeds.Column); sc != nil {
+			big := bigSequence(sc.Sequence)
+			sc.ReplacedBy = &big
+			b.newSequenceStep(*sc)
 			continue
 		}
 		b.add(Step{ID: "prepare/widen-sequence/" + s.Sequence.String(), Phase: Prepare, Table: s.Feeds.Table,
