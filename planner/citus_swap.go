@@ -181,3 +181,17 @@ func (b *builder) orphanedShardsStep(phase Phase) {
 	b.add(Step{ID: string(phase) + "/orphaned-shards", Phase: phase, SQL: "CALL citus_cleanup_orphaned_resources()", Lock: NoLock, InTx: false,
 		Note: "drops the old shards a shard move or split left for Citus's deferred cleanup, and their copies of the sync trigger"})
 }
+
+// swapNote is the swap's note, which says so when the swap also reads
+// the largest key of a table whose sequence it replaces.
+func (b *builder) swapNote(note string) string {
+	for _, w := range b.work {
+		for _, m := range w.cols {
+			if b.citusSequence(w.t.Name, m.col.Name) != nil {
+				return note + "; except that it reads max(" + m.col.Name + ") of " + w.t.Name.String() +
+					" on every shard for the new sequence (a scan of each shard under the lock unless an index starts with the column)"
+			}
+		}
+	}
+	return note
+}

@@ -19,7 +19,7 @@ func (b *builder) swapSteps() error {
 		return err
 	}
 	b.add(Step{ID: "cutover/swap", Phase: Cutover, SQL: sql, Lock: AccessExclusive, InTx: true,
-		Note: "one transaction, catalog changes only; never waits longer than lock_timeout, retried with backoff"})
+		Note: b.swapNote("one transaction, catalog changes only; never waits longer than lock_timeout, retried with backoff")})
 	b.refreshSteps(Cutover)
 	b.validateDeferredFKs(Cutover, "cutover/validate/")
 	return nil

@@ -41,7 +41,7 @@ func (b *builder) unswapSteps() error {
 		return err
 	}
 	b.add(Step{ID: "unswap/swap", Phase: Unswap, SQL: sql, Lock: AccessExclusive, InTx: true,
-		Note: "one transaction, catalog changes only: the old columns become the live ones again"})
+		Note: b.swapNote("one transaction, catalog changes only: the old columns become the live ones again")})
 	b.refreshSteps(Unswap)
 	b.validateDeferredFKs(Unswap, "unswap/validate/")
 	b.plan.Steps = append(b.plan.Steps, b.unguard...)
