@@ -51,6 +51,7 @@ func citusDistributedMigrates(t *testing.T, db *pgtest.DB) {
 	w.opMu.Unlock()
 	runCitusPhases(t, ctx, db, target, "backfill", "cutover", "cleanup")
 	w.stop(t)
+	t.Logf("the writer committed %d inserts and %d updates during the migration", w.inserts, w.updates)
 	if w.inserts < 10 || w.updates < 10 {
 		t.Errorf("the writer committed %d inserts and %d updates during the migration, want at least 10 of each", w.inserts, w.updates)
 	}
