@@ -34,6 +34,9 @@ func TestCitusDistributedMigrates(t *testing.T) {
 func citusDistributedMigrates(t *testing.T, db *pgtest.DB) {
 	ctx := pgtest.Context(t)
 	before := readRows(t, ctx, db.Pool, `SELECT company_id || ':' || id || ':' || name FROM campaigns ORDER BY 1`)
+	// A key given explicitly, above the sequence: the new sequence must go
+	// above it too.
+	db.Exec(t, `INSERT INTO campaigns (company_id, id, name) VALUES (7, 5000, 'explicit')`)
 	target := []string{"--table", "campaigns", "--column", "id"}
 	out, _, code := runPgwiden(ctx, t, append([]string{"--dsn", db.DSN, "plan"}, target...)...)
 	if code != 0 || strings.Count(out, "migrated online") != 2 {
@@ -353,7 +356,7 @@ func (w *citusWriter) assertCommitted(t *testing.T, ctx context.Context, db *pgt
 		want = append(want, fmt.Sprintf("%d:%d:%s:1", w.company[id], id, name))
 	}
 	got := readRows(t, ctx, db.Pool, `SELECT c.company_id || ':' || c.id || ':' || c.name || ':' || (SELECT count(*) FROM ads a WHERE a.company_id = c.company_id AND a.campaign_id = c.id)
-		FROM campaigns c WHERE c.id > 200`)
+		FROM campaigns c WHERE c.name LIKE 'w%'`)
 	slices.Sort(want)
 	slices.Sort(got)
 	if joinLines(got) != joinLines(want) {

@@ -86,26 +86,62 @@ func (b *builder) newSequenceStep(sc SequenceChange) {
 		Note: "Citus refuses ALTER SEQUENCE on " + sc.Sequence.String() + ": the swap moves the column's default to this bigint sequence"})
 }
 
-// setSequenceDefault moves column col of t (quoted) from one sequence to
-// the other in the swap. The sequence taking over is set above every key
-// already handed out, read under the swap's lock: the larger of the other
-// sequence's last value and the largest key, which Citus reads from every
-// shard (a scan of each unless an index starts with the column).
-func (b *builder) setSequenceDefault(s *stmts, t catalog.QName, col string, sc *SequenceChange, d direction) {
-	from, to := sc.Sequence, bigSequence(sc.Sequence)
+// The sequence that takes over a column must hand out keys above every key
+// used. Every key drawn from the sequence it replaces is at most that
+// sequence's last value, which the swap reads under its lock, where no
+// row can be inserted; keys given explicitly are covered by the largest
+// key, read just before the swap by a scan of every shard that blocks no
+// writes. Reading it in the swap would hold the ACCESS EXCLUSIVE lock for
+// that scan (the key is not the first column of any index on a
+// distributed table, whose unique indexes start with the distribution
+// column). A key given explicitly above the sequence after that read
+// would collide with the old sequence just as well: applications that
+// draw from a sequence do not do that.
+
+// seqPair returns the sequence giving up the column and the one taking it
+// over, in direction d.
+func seqPair(sc *SequenceChange, d direction) (from, to catalog.QName) {
 	if d == backward {
-		from, to = to, from
+		return bigSequence(sc.Sequence), sc.Sequence
 	}
-	s.add("SELECT pg_catalog.setval('%s', greatest((SELECT last_value FROM %s), (SELECT max(%s) FROM %s)) + 1, false)",
-		sqlQuoteInner(to.Quoted()), from.Quoted(), catalog.Ident(col), t.Quoted())
+	return sc.Sequence, bigSequence(sc.Sequence)
+}
+
+// sequenceFloorSteps set, before the swap, the sequence taking over each
+// column above its largest key and the other sequence's last value.
+func (b *builder) sequenceFloorSteps(d direction) {
+	phase := Cutover
+	if d == backward {
+		phase = Unswap
+	}
+	for _, w := range b.work {
+		for _, m := range w.cols {
+			sc := b.citusSequence(w.t.Name, m.col.Name)
+			if sc == nil {
+				continue
+			}
+			from, to := seqPair(sc, d)
+			b.add(Step{ID: string(phase) + "/sequence-floor/" + to.String(), Phase: phase, Table: w.t.Name,
+				SQL: fmt.Sprintf("SELECT pg_catalog.setval('%s', greatest((SELECT last_value FROM %s), (SELECT max(%s) FROM %s)) + 1, false)",
+					sqlQuoteInner(to.Quoted()), from.Quoted(), catalog.Ident(m.col.Name), w.t.Name.Quoted()),
+				Lock: AccessShare, InTx: true, Scan: true,
+				Note: "reads the largest key on every shard, writes go on; the swap then moves the sequence above the other's last value"})
+		}
+	}
+}
+
+// setSequenceDefault moves, in the swap, the sequence taking over column
+// col of t above the last value of the one giving it up, under the lock
+// (sequenceFloorSteps set it above the largest key before).
+func (b *builder) setSequenceDefault(s *stmts, sc *SequenceChange, d direction) {
+	from, to := seqPair(sc, d)
+	s.add("SELECT pg_catalog.setval('%s', greatest((SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM %s), (SELECT last_value FROM %s) + 1), false)",
+		sqlQuoteInner(to.Quoted()), to.Quoted(), from.Quoted())
 }
 
 // sequenceDefault is the default that draws from the sequence taking over.
 func sequenceDefault(sc *SequenceChange, d direction) string {
-	to := bigSequence(sc.Sequence)
-	if d == backward {
-		to = sc.Sequence
-	}
+	_, to := seqPair(sc, d)
 	return "nextval('" + sqlQuoteInner(to.Quoted()) + "'::regclass)"
 }
 
@@ -180,18 +216,4 @@ func (b *builder) orphanedShardsStep(phase Phase) {
 	}
 	b.add(Step{ID: string(phase) + "/orphaned-shards", Phase: phase, SQL: "CALL citus_cleanup_orphaned_resources()", Lock: NoLock, InTx: false,
 		Note: "drops the old shards a shard move or split left for Citus's deferred cleanup, and their copies of the sync trigger"})
-}
-
-// swapNote is the swap's note, which says so when the swap also reads
-// the largest key of a table whose sequence it replaces.
-func (b *builder) swapNote(note string) string {
-	for _, w := range b.work {
-		for _, m := range w.cols {
-			if b.citusSequence(w.t.Name, m.col.Name) != nil {
-				return note + "; except that it reads max(" + m.col.Name + ") of " + w.t.Name.String() +
-					" on every shard for the new sequence (a scan of each shard under the lock unless an index starts with the column)"
-			}
-		}
-	}
-	return note
 }

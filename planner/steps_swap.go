@@ -18,8 +18,9 @@ func (b *builder) swapSteps() error {
 	if err != nil {
 		return err
 	}
+	b.sequenceFloorSteps(forward)
 	b.add(Step{ID: "cutover/swap", Phase: Cutover, SQL: sql, Lock: AccessExclusive, InTx: true,
-		Note: b.swapNote("one transaction, catalog changes only; never waits longer than lock_timeout, retried with backoff")})
+		Note: "one transaction, catalog changes only; never waits longer than lock_timeout, retried with backoff"})
 	b.refreshSteps(Cutover)
 	b.validateDeferredFKs(Cutover, "cutover/validate/")
 	return nil
@@ -192,7 +193,7 @@ func (b *builder) swapColumns(s *stmts, w *tableWork, d direction) {
 		col, retired := catalog.Ident(m.col.Name), catalog.Ident(d.retire(m.col.Name))
 		citusSeq := b.citusSequence(w.t.Name, m.col.Name)
 		if citusSeq != nil {
-			b.setSequenceDefault(s, w.t.Name, m.col.Name, citusSeq, d)
+			b.setSequenceDefault(s, citusSeq, d)
 		}
 		s.add("ALTER TABLE %s RENAME COLUMN %s TO %s", t, col, retired)
 		s.add("ALTER TABLE %s RENAME COLUMN %s TO %s", t, catalog.Ident(d.promote(m.col.Name)), col)

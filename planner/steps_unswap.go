@@ -40,8 +40,9 @@ func (b *builder) unswapSteps() error {
 	if err != nil {
 		return err
 	}
+	b.sequenceFloorSteps(backward)
 	b.add(Step{ID: "unswap/swap", Phase: Unswap, SQL: sql, Lock: AccessExclusive, InTx: true,
-		Note: b.swapNote("one transaction, catalog changes only: the old columns become the live ones again")})
+		Note: "one transaction, catalog changes only: the old columns become the live ones again"})
 	b.refreshSteps(Unswap)
 	b.validateDeferredFKs(Unswap, "unswap/validate/")
 	b.plan.Steps = append(b.plan.Steps, b.unguard...)
