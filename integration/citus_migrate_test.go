@@ -91,6 +91,7 @@ func citusDistributedMigrates(t *testing.T, db *pgtest.DB) {
 // TestCitusReferenceMigrates: countries.id, the key of a reference table
 // (one shard, replicated), pulls in visits.country_id, a Citus local table
 // referencing it; rows are written through the coordinator between phases.
+// Then visits.id, the serial of that Citus local table, is migrated too.
 func TestCitusReferenceMigrates(t *testing.T) {
 	for _, shape := range citusShapes {
 		t.Run(shape.name, func(t *testing.T) { citusReferenceMigrates(t, shape.make(t)) })
@@ -119,6 +120,16 @@ func citusReferenceMigrates(t *testing.T, db *pgtest.DB) {
 		t.Fatalf("insert past 2^31-1: id %d, %v", id, err)
 	}
 	db.Exec(t, `INSERT INTO visits (country_id) VALUES (2147483648)`)
+	// visits, a Citus local table, has its own serial: its key too.
+	runCitusPhases(t, ctx, db, []string{"--table", "visits", "--column", "id"}, "prepare", "backfill", "cutover", "cleanup")
+	assertShardColumns(t, ctx, db, map[string]string{"visits": "id"})
+	var maxID, next int64
+	if err := db.Pool.QueryRow(ctx, `SELECT max(id) FROM visits`).Scan(&maxID); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Pool.QueryRow(ctx, `INSERT INTO visits (country_id) VALUES (1) RETURNING id`).Scan(&next); err != nil || next <= maxID {
+		t.Errorf("visits: the next key drawn is %d (%v), not above the largest key %d", next, err, maxID)
+	}
 }
 
 // TestCitusRollback: a rollback after the backfill and one after the
