@@ -12,12 +12,18 @@ import (
 	"github.com/pgwiden/pgwiden/integration/pgtest"
 )
 
+// citusSettings preload Citus. Citus connects to its nodes, the
+// coordinator itself included, with libpq inside the server, which would
+// read the client certificate of the HOME the tests run with: the local
+// nodes need no TLS.
+var citusSettings = []string{"shared_preload_libraries=citus", "max_worker_processes=64", "citus.node_conninfo=sslmode=disable"}
+
 // TestMain, built with -tags citus (make test-citus), starts the server
 // with Citus preloaded and fails the run, with the fix, when Citus is not
 // installed in that PostgreSQL: these tests never build it.
 func TestMain(m *testing.M) {
 	pgtest.MainWith(m, pgtest.Requirement{
-		Settings: []string{"shared_preload_libraries=citus", "max_worker_processes=64"},
+		Settings: citusSettings,
 		Check:    citusInstalled,
 		Fix: `The Citus tests (make test-citus, go test -tags citus) need the citus extension installed in the
 PostgreSQL the tests find (PGWIDEN_PG_BIN, pg_config or /usr/lib/postgresql/<version>/bin) and loaded with

@@ -95,7 +95,7 @@ func (r *run) exec(ctx context.Context, s planner.Step) error {
 		if err := setLocal(ctx, tx, lock, timeout); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, annotate(s), pgx.QueryExecModeSimpleProtocol); err != nil {
+		if err := execScript(ctx, tx, s); err != nil {
 			return err
 		}
 		return r.m.st.MarkDone(ctx, tx, r.job.ID, s.ID)
@@ -202,6 +202,25 @@ func ms(d time.Duration) string { return fmt.Sprintf("%dms", d.Milliseconds()) }
 
 // annotate tags the step's statement so DBAs can tell it apart in
 // pg_stat_activity.
+// execScript runs a step's SQL in tx: as one query string, or statement
+// by statement when the step asks for it (Citus).
+func execScript(ctx context.Context, tx pgx.Tx, s planner.Step) error {
+	if !s.EachStatement {
+		_, err := tx.Exec(ctx, annotate(s), pgx.QueryExecModeSimpleProtocol)
+		return err
+	}
+	stmts, err := planner.SplitStatements(s.SQL)
+	if err != nil {
+		return fmt.Errorf("step %s: %w", s.ID, err)
+	}
+	for _, sql := range stmts {
+		if _, err := tx.Exec(ctx, tag(s.ID, sql), pgx.QueryExecModeSimpleProtocol); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func annotate(s planner.Step) string { return tag(s.ID, s.SQL) }
 
 // tag prefixes sql with /* pgwiden <what> */. what comes from catalog

@@ -32,8 +32,7 @@ func (m *Migrator) RunStep(ctx context.Context, s planner.Step) (bool, error) {
 			if err := setLocal(ctx, tx, m.cfg.LockTimeout, m.cfg.StatementTimeout); err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, annotate(s), pgx.QueryExecModeSimpleProtocol)
-			return err
+			return execScript(ctx, tx, s)
 		})
 	})
 	if err != nil {

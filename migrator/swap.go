@@ -81,7 +81,7 @@ func (r *run) swapTx(ctx context.Context, s planner.Step, what string) (SwapStat
 			if err := setLocal(ctx, tx, r.m.cfg.LockTimeout, r.m.cfg.StatementTimeout); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, sql, pgx.QueryExecModeSimpleProtocol); err != nil {
+			if err := execScript(ctx, tx, s); err != nil {
 				return err
 			}
 			return r.m.st.MarkDone(ctx, tx, r.job.ID, s.ID)

@@ -84,12 +84,15 @@ func Build(snap *catalog.Snapshot, t Target) (*Plan, error) {
 		b.seqs = sequenceChanges(snap, []member{{table: tab, col: col}})
 		p.Sequences = b.seqs
 		b.sequenceSteps()
+		b.checkCitusSequences()
+		p.Blockers = nonNil(b.finds.blockers)
 		return p, nil
 	}
 	b.collect(closure(snap, tab, narrow))
 	b.check()
 	b.estimate()
 	b.render()
+	b.splitForCitus()
 	p.Blockers, p.Warnings = nonNil(b.finds.blockers), nonNil(b.finds.warnings)
 	return p, nil
 }

@@ -33,6 +33,11 @@ func (b *builder) checkDependentsStep() {
 		for _, ix := range b.retiredIndexes(w) {
 			indexes = append(indexes, "to_regclass("+literal(ix.name.Quoted())+")")
 		}
+		// The sequence a Citus table's column gave up goes with the old
+		// column, as it should: not a dependent to report.
+		for _, seq := range b.retiredSequences(w) {
+			indexes = append(indexes, "to_regclass("+literal(seq.Quoted())+")")
+		}
 	}
 	where := []string{
 		"d.refclassid = 'pg_class'::regclass",

@@ -9,16 +9,16 @@ import (
 )
 
 // checkCitus refuses, at plan time, what Citus would refuse halfway
-// through prepare. pgwiden migrates columns of tables that are local to
-// the coordinator; on a Citus table:
+// through prepare, and says what pgwiden does with each Citus table:
 //   - a distribution column cannot change type at all (citusdata/citus
 //     #2919): the whole colocation group has to be redistributed, a
 //     procedure with downtime described in the fix and docs/citus.md;
-//   - other columns of distributed, reference and Citus local tables need
-//     the sync trigger on every shard and a new sequence, which pgwiden
-//     does not do yet: the fix gives the one-statement alternative;
-//   - a sequence Citus propagates cannot be altered (ALTER SEQUENCE ... AS
-//     bigint is refused), whatever table it feeds.
+//   - another column of a hash-distributed, reference or Citus local table
+//     migrates online: Citus propagates the shadow column, the trigger
+//     (citus.enable_unsafe_triggers), the indexes and the swap's DDL to
+//     every shard, and the serial's sequence, which Citus does not let
+//     anyone alter, is replaced by a new bigint one (citus_swap.go);
+//   - what that path was not built for is refused with its reason.
 func (b *builder) checkCitus() {
 	if b.snap.Citus == "" {
 		return
@@ -31,7 +31,7 @@ func (b *builder) checkCitus() {
 		if c == nil {
 			continue
 		}
-		tc.CitusAction = "refused: pgwiden does not migrate columns of Citus tables yet (blocker citus-table)"
+		tc.CitusAction = "migrated online: shadow column, sync trigger, indexes and swap reach every shard"
 		for _, m := range w.cols {
 			ref := Target{Table: w.t.Name, Column: m.col.Name}
 			if c.DistributionColumn == m.col.Name {
@@ -39,19 +39,40 @@ func (b *builder) checkCitus() {
 				b.finds.block("citus-distribution-column", ref.String(), distributionDetail(b.snap, w.t, ref), distributionFix(c))
 				continue
 			}
-			b.finds.block("citus-table", ref.String(),
-				fmt.Sprintf("%s is a Citus %s; pgwiden does not yet put its shadow column's sync trigger on every shard nor replace its distributed sequence", w.t.Name, citusWords(c)),
-				fmt.Sprintf("in a quiet period run ALTER TABLE %s ALTER COLUMN %s TYPE bigint (Citus rewrites every shard under an ACCESS EXCLUSIVE lock, and refuses it while a sequence feeds the column: the procedure is in docs/citus.md)", w.t.Name.Quoted(), catalog.Ident(m.col.Name)))
+			if why := b.citusUnsupported(w, m.col); why != "" {
+				tc.CitusAction = "refused: " + why + " (blocker citus-table)"
+				b.finds.block("citus-table", ref.String(),
+					fmt.Sprintf("%s is a Citus %s; %s", w.t.Name, citusWords(c), why),
+					fmt.Sprintf("in a quiet period widen it by hand as docs/citus.md shows: ALTER TABLE %s ALTER COLUMN %s TYPE bigint rewrites every shard under an ACCESS EXCLUSIVE lock", w.t.Name.Quoted(), catalog.Ident(m.col.Name)))
+			}
 		}
 	}
-	for _, sc := range b.seqs {
-		if s := b.snap.Sequence(sc.Sequence); s != nil && s.CitusDistributed {
-			b.finds.block("citus-sequence", sc.Sequence.String(),
-				"Citus propagates this sequence to its nodes and refuses ALTER SEQUENCE on it (\"Altering a distributed sequence is currently not supported\")",
-				fmt.Sprintf("give %s a new bigint sequence set to its largest value, in the transaction that widens it: ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT; CREATE SEQUENCE ... AS bigint; SELECT setval(...); DROP SEQUENCE %s; ... SET DEFAULT nextval(...); see docs/citus.md",
-					Target{Table: sc.Feeds.Table, Column: sc.Feeds.Column}, sc.Feeds.Table.Quoted(), catalog.Ident(sc.Feeds.Column), sc.Sequence.Quoted()))
+}
+
+// citusUnsupported says why pgwiden cannot migrate column c of the Citus
+// table of w online, "" when it can.
+func (b *builder) citusUnsupported(w *tableWork, c *catalog.Column) string {
+	switch t := w.t.Citus; {
+	case t.Kind == catalog.CitusSingleShard:
+		return "pgwiden does not migrate single-shard distributed tables (not tested)"
+	case t.Kind == catalog.CitusDistributed && t.Method != "h":
+		return "pgwiden migrates only hash-distributed tables, not " + methodWords(t.Method) + "-distributed ones"
+	case c.Identity != "":
+		return "pgwiden does not move an identity column's sequence on Citus"
+	case len(b.views) > 0:
+		return "views depend on the closure's columns, and pgwiden does not re-create views on Citus"
+	}
+	for _, con := range w.t.Constraints {
+		if con.Type == catalog.ConCheck && !con.Inherited && b.usesClosure(w, con.Columns) {
+			return fmt.Sprintf("its CHECK constraint %s uses the column, and Citus cannot rename the copy pgwiden builds (RENAME CONSTRAINT is unsupported on distributed tables)", con.Name)
 		}
 	}
+	for _, tr := range w.t.Triggers {
+		if !tr.Inherited && b.usesClosure(w, tr.Columns) {
+			return fmt.Sprintf("its trigger %s names the column, and pgwiden does not re-create triggers on Citus", tr.Name)
+		}
+	}
+	return ""
 }
 
 // citusWords describes a Citus table as `plan` shows it.

@@ -73,6 +73,10 @@ type SequenceChange struct {
 	From     string            `json:"from"`
 	Feeds    catalog.ColumnRef `json:"feeds"`
 	Identity bool              `json:"identity,omitempty"`
+	// ReplacedBy is set for a sequence Citus propagates, which cannot be
+	// altered: the column's default moves to this new bigint sequence in
+	// the swap.
+	ReplacedBy *catalog.QName `json:"replaced_by,omitempty"`
 }
 
 // Finding is a blocker (the migration cannot run until it is fixed) or a

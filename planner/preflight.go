@@ -80,6 +80,10 @@ func (p *Plan) stepNeeds(s Step) []Need {
 		return []Need{{What: "CREATE on schema " + StateSchema + " (on the database while it does not exist)", Check: needSchema,
 			Args: []any{StateSchema},
 			Fix:  "GRANT CREATE ON DATABASE (or, once it exists, ON SCHEMA " + StateSchema + ") TO the role pgwiden connects as"}}
+	case kind == "prepare/new-sequence":
+		schema := s.Table.Schema
+		return []Need{{What: "CREATE on schema " + schema + " (the new sequence of a Citus table)", Check: `SELECT has_schema_privilege($1, 'CREATE')`,
+			Args: []any{schema}, Fix: "GRANT CREATE ON SCHEMA " + catalog.Ident(schema) + " TO the role pgwiden connects as"}}
 	case kind == "prepare/widen-sequence", kind == "rollback/narrow-sequence":
 		for _, sc := range p.Sequences {
 			if sc.Sequence.String() == obj {

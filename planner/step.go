@@ -59,6 +59,11 @@ type Step struct {
 	// and locks only an object of its own (REFRESH of a materialized
 	// view): it runs without statement_timeout.
 	Scan bool `json:"scan,omitempty"`
+	// EachStatement runs the statements of SQL one by one in the step's
+	// transaction rather than as one query string: Citus refuses a query
+	// string holding several statements it propagates to the shards
+	// ("cannot execute multiple utility events").
+	EachStatement bool `json:"each_statement,omitempty"`
 	// Batch is set for steps that run repeatedly over key ranges
 	// (backfill, verify); SQL then shows Batch.Next.
 	Batch *Batch `json:"batch,omitempty"`

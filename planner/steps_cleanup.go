@@ -12,11 +12,12 @@ import (
 // holds its lock only for a catalog change.
 func (b *builder) cleanupSteps() {
 	b.checkDependentsStep()
+	b.orphanedShardsStep(Cleanup)
 	for _, w := range b.work {
 		t := w.t.Name
 		for _, tt := range b.triggerTables(w) {
 			b.add(Step{ID: "cleanup/drop-trigger/" + tt.String(), Phase: Cleanup, Table: tt,
-				SQL:  "DROP TRIGGER IF EXISTS " + catalog.Ident(SyncTrigger) + " ON " + tt.Quoted(),
+				SQL:  b.unsafeTriggers(tt) + "DROP TRIGGER IF EXISTS " + catalog.Ident(SyncTrigger) + " ON " + tt.Quoted(),
 				Lock: AccessExclusive, InTx: true, Note: "catalog change only"})
 		}
 		b.add(Step{ID: "cleanup/drop-function/" + t.String(), Phase: Cleanup, Table: t,
@@ -38,6 +39,9 @@ func (b *builder) cleanupSteps() {
 		b.add(Step{ID: "cleanup/drop-old/" + t.String(), Phase: Cleanup, Table: t,
 			SQL:  "ALTER TABLE " + t.Quoted() + " " + join(drops),
 			Lock: AccessExclusive, InTx: true, Note: "catalog change only; the space is reclaimed as rows are rewritten"})
+		for _, m := range w.cols {
+			b.renameSequenceStep(t, m.col)
+		}
 	}
 }
 
@@ -46,6 +50,7 @@ func (b *builder) cleanupSteps() {
 // the triggers and functions, the shadow columns, the sequences' type.
 // Steps of the swap and after it have no inverse here (undo skips them).
 func (b *builder) rollbackSteps() {
+	b.orphanedShardsStep(Rollback)
 	done := map[string]bool{}
 	for i := len(b.plan.Steps) - 1; i >= 0; i-- {
 		s := b.plan.Steps[i]
@@ -74,11 +79,14 @@ func (b *builder) undo(s Step) (Step, bool) {
 		r.ID, r.SQL, r.Lock = "rollback/drop-shadow/"+obj, "ALTER TABLE "+s.Table.Quoted()+" "+join(drops), AccessExclusive
 		r.Probe, r.ProbeArgs = absent(probeColumn), s.ProbeArgs
 	case "prepare/sync-trigger":
-		r.ID, r.SQL, r.Lock = "rollback/drop-trigger/"+obj, "DROP TRIGGER IF EXISTS "+catalog.Ident(SyncTrigger)+" ON "+s.Table.Quoted(), AccessExclusive
+		r.ID, r.SQL, r.Lock = "rollback/drop-trigger/"+obj, b.unsafeTriggers(s.Table)+"DROP TRIGGER IF EXISTS "+catalog.Ident(SyncTrigger)+" ON "+s.Table.Quoted(), AccessExclusive
 		r.Probe, r.ProbeArgs = absent(probeTrigger), s.ProbeArgs
 	case "prepare/sync-function":
 		r.ID, r.SQL, r.Lock = "rollback/drop-function/"+obj, "DROP FUNCTION IF EXISTS "+syncFunction(s.Table).Quoted()+"()", NoLock
 		r.Probe, r.ProbeArgs = absent(probeFunction), []any{syncFunction(s.Table).Quoted() + "()"}
+	case "prepare/new-sequence":
+		r.ID, r.SQL, r.Lock = "rollback/drop-sequence/"+obj, "DROP SEQUENCE IF EXISTS "+s.ProbeArgs[0].(string), NoLock
+		r.Probe, r.ProbeArgs = probeNoRelation, s.ProbeArgs
 	case "prepare/widen-sequence":
 		for _, sc := range b.seqs {
 			if sc.Sequence.String() == obj {

@@ -294,7 +294,7 @@ func (b *builder) fkDef(fk fkRef, to func(string) string) (string, error) {
 // validated after it.
 func (b *builder) fkSteps() error {
 	for _, fk := range b.fks {
-		if b.refPartitioned(fk) {
+		if b.fkInSwap(fk) {
 			continue
 		}
 		def, err := b.fkDef(fk, b.onto.col)

@@ -78,7 +78,7 @@ func (b *builder) addSync(w *tableWork) {
 	when := syncWhen(w)
 	for _, tt := range b.triggerTables(w) {
 		b.add(Step{ID: "prepare/sync-trigger/" + tt.String(), Phase: Prepare, Table: tt,
-			SQL: fmt.Sprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW WHEN (%s) EXECUTE FUNCTION %s();\nALTER TABLE %s ENABLE ALWAYS TRIGGER %s",
+			SQL: b.unsafeTriggers(tt) + fmt.Sprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW WHEN (%s) EXECUTE FUNCTION %s();\nALTER TABLE %s ENABLE ALWAYS TRIGGER %s",
 				catalog.Ident(SyncTrigger), tt.Quoted(), when, fn.Quoted(), tt.Quoted(), catalog.Ident(SyncTrigger)),
 			Lock: ShareRowExclusive, InTx: true, Probe: probeTrigger, ProbeArgs: []any{tt.Quoted(), SyncTrigger},
 			Note: "from now on every written row carries its bigint copy, replicated ones included"})
@@ -132,6 +132,12 @@ func syncFunctionSQL(fn catalog.QName, body string) string {
 // integer and stops at 2147483647 even after its column is bigint.
 func (b *builder) sequenceSteps() {
 	for _, s := range b.seqs {
+		if sc := b.citusSequence(s.Feeds.Table, s.Feeds.Column); sc != nil {
+			big := bigSequence(sc.Sequence)
+			sc.ReplacedBy = &big
+			b.newSequenceStep(*sc)
+			continue
+		}
 		b.add(Step{ID: "prepare/widen-sequence/" + s.Sequence.String(), Phase: Prepare, Table: s.Feeds.Table,
 			SQL:  "ALTER SEQUENCE " + s.Sequence.Quoted() + " AS bigint",
 			Lock: ShareRowExclusive, InTx: true, Probe: probeSeqType, ProbeArgs: []any{s.Sequence.Quoted()},

@@ -18,6 +18,7 @@ func (b *builder) swapSteps() error {
 	if err != nil {
 		return err
 	}
+	b.sequenceFloorSteps(forward)
 	b.add(Step{ID: "cutover/swap", Phase: Cutover, SQL: sql, Lock: AccessExclusive, InTx: true,
 		Note: "one transaction, catalog changes only; never waits longer than lock_timeout, retried with backoff"})
 	b.refreshSteps(Cutover)
@@ -29,6 +30,9 @@ func (b *builder) swapSteps() error {
 // when a rollback after cutover swaps the old columns back in.
 func (b *builder) swapSQL(d direction) (string, error) {
 	var s stmts
+	if b.citusClosure() {
+		s.add("SET LOCAL citus.multi_shard_modify_mode TO 'sequential'")
+	}
 	s.add("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", b.lockList())
 	b.dropPolicies(&s)
 	b.guardLeafTriggers(&s)
@@ -187,6 +191,10 @@ func (b *builder) swapColumns(s *stmts, w *tableWork, d direction) {
 	t := w.t.Name.Quoted()
 	for _, m := range w.cols {
 		col, retired := catalog.Ident(m.col.Name), catalog.Ident(d.retire(m.col.Name))
+		citusSeq := b.citusSequence(w.t.Name, m.col.Name)
+		if citusSeq != nil {
+			b.setSequenceDefault(s, citusSeq, d)
+		}
 		s.add("ALTER TABLE %s RENAME COLUMN %s TO %s", t, col, retired)
 		s.add("ALTER TABLE %s RENAME COLUMN %s TO %s", t, catalog.Ident(d.promote(m.col.Name)), col)
 		if m.col.NotNull && d == backward {
@@ -199,6 +207,13 @@ func (b *builder) swapColumns(s *stmts, w *tableWork, d direction) {
 		switch {
 		case m.col.Identity != "":
 			b.moveIdentity(s, w.t.Name, m.col, d)
+		case citusSeq != nil:
+			// Citus refuses SET DEFAULT nextval() next to another subcommand.
+			s.add("ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", t, retired)
+			s.add("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", t, col, sequenceDefault(citusSeq, d))
+		case m.col.Default != "" && w.t.Citus != nil:
+			s.add("ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", t, retired)
+			s.add("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", t, col, m.col.Default)
 		case m.col.Default != "":
 			s.add("ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT, ALTER COLUMN %s SET DEFAULT %s", t, retired, col, m.col.Default)
 		case m.col.NotNull && d == forward:
@@ -211,7 +226,7 @@ func (b *builder) swapColumns(s *stmts, w *tableWork, d direction) {
 			s.add("ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL", t, retired)
 			promoteNotNullName(s, t, m.col)
 		}
-		if seq := b.ownedSequence(w.t.Name, m.col); seq != nil {
+		if seq := b.ownedSequence(w.t.Name, m.col); seq != nil && citusSeq == nil {
 			// Without this, cleanup's DROP COLUMN would drop the sequence.
 			s.add("ALTER SEQUENCE %s OWNED BY %s.%s", seq.Quoted(), t, col)
 		}

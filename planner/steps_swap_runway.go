@@ -30,7 +30,8 @@ func (b *builder) restoreRunways(s *stmts, d direction) {
 	}
 	for _, w := range b.work {
 		for _, m := range w.cols {
-			if m.col.Sequence != nil && m.col.Identity == "" {
+			// A sequence Citus propagates gives way to a new one instead.
+			if m.col.Sequence != nil && m.col.Identity == "" && b.citusSequence(w.t.Name, m.col.Name) == nil {
 				s.add("%s", RestoreSequenceSQL(*m.col.Sequence, w.t.Name, m.col.Name, "bigint", math.MaxInt64))
 			}
 		}

@@ -40,6 +40,7 @@ func (b *builder) unswapSteps() error {
 	if err != nil {
 		return err
 	}
+	b.sequenceFloorSteps(backward)
 	b.add(Step{ID: "unswap/swap", Phase: Unswap, SQL: sql, Lock: AccessExclusive, InTx: true,
 		Note: "one transaction, catalog changes only: the old columns become the live ones again"})
 	b.refreshSteps(Unswap)

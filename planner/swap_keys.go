@@ -89,7 +89,7 @@ func (b *builder) swapFKs(s *stmts, d direction) error {
 		// promoted ones in either direction: the catalog's text serves.
 		def := strings.TrimSuffix(fk.con.Def, " NOT VALID")
 		switch {
-		case b.refPartitioned(fk):
+		case b.fkInSwap(fk):
 			s.add("ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID", t, name, def)
 		case fk.table.Kind == "partitioned":
 			for _, l := range leaves(b.snap, fk.table) {
@@ -106,7 +106,7 @@ func (b *builder) swapFKs(s *stmts, d direction) error {
 // validateDeferredFKs validates, after a swap, the keys added inside it.
 func (b *builder) validateDeferredFKs(phase Phase, prefix string) {
 	for _, fk := range b.fks {
-		if b.refPartitioned(fk) && fk.con.Validated {
+		if b.fkInSwap(fk) && fk.con.Validated {
 			t := fk.table.Name
 			b.add(Step{ID: prefix + t.String() + "." + fk.con.Name, Phase: phase, Table: t,
 				SQL:  "ALTER TABLE " + t.Quoted() + " VALIDATE CONSTRAINT " + catalog.Ident(fk.con.Name),

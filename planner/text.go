@@ -73,6 +73,10 @@ func (pw *printer) closure(p *Plan) {
 		pw.printf("\nSequences to widen:\n")
 	}
 	for _, s := range p.Sequences {
+		if s.ReplacedBy != nil {
+			pw.printf("  %s  %s, replaced by %s (bigint) at the swap  (feeds %s.%s)\n", s.Sequence, s.From, s.ReplacedBy, s.Feeds.Table, s.Feeds.Column)
+			continue
+		}
 		pw.printf("  %s  %s -> bigint  (feeds %s.%s)\n", s.Sequence, s.From, s.Feeds.Table, s.Feeds.Column)
 	}
 }
