@@ -23,9 +23,9 @@ var saasTargetFlags = []string{"--schema", "public", "--table", "Tags", "--colum
 
 // TestEngineKillBackfill kills the pgwiden binary with SIGKILL in the
 // middle of a backfill. Every checkpoint must then describe the rows
-// exactly: the rows up to its cursor copied, none after it, rows_done
-// equal to the rows up to the cursor (the checkpoint commits with its
-// batch). A second run finishes from there; each row is copied exactly
+// exactly: the rows up to its cursor copied, after it only those of the
+// first passes of an unfinished batch, and rows_done equal to the rows
+// copied (checkCheckpoint). A second run finishes from there; each row is copied exactly
 // once, the cutover's verification passes and the keys are unchanged.
 func TestEngineKillBackfill(t *testing.T) {
 	t.Parallel()
