@@ -27,17 +27,9 @@ func TestBackfillHotPasses(t *testing.T) {
 		db.Exec(t, paddedItems(rows))
 		db.Exec(t, `CREATE TABLE pages_before AS SELECT id, (ctid::text::point)[0]::bigint AS page FROM items`)
 		throttleCLI(ctx, t, db, 0, "prepare")
-		db.Exec(t, "CHECKPOINT")
-		var before string
-		if err := db.Pool.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&before); err != nil {
-			t.Fatal(err)
-		}
-		throttleCLI(ctx, t, db, 0, "backfill", "--batch-size", "500", "--batch-target", "0", "--vacuum-fraction", "0", "--hot-passes", passes)
-		var written int64
-		if err := db.Pool.QueryRow(ctx, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint", before).Scan(&written); err != nil {
-			t.Fatal(err)
-		}
-		wal[passes] = written
+		wal[passes] = walWritten(ctx, t, db, func() {
+			throttleCLI(ctx, t, db, 0, "backfill", "--batch-size", "500", "--batch-target", "0", "--vacuum-fraction", "0", "--hot-passes", passes)
+		})
 		backfillDone(ctx, t, db, rows)
 		var same int64
 		err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM items i JOIN pages_before b USING (id)

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -27,16 +28,9 @@ func TestBackfillWALCompression(t *testing.T) {
 		db := srv.newDB(ctx, t, "wal_"+on)
 		db.Exec(t, paddedItems(rows))
 		throttleCLI(ctx, t, db, 0, "prepare")
-		db.Exec(t, "CHECKPOINT")
-		var before string
-		if err := db.Pool.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&before); err != nil {
-			t.Fatal(err)
-		}
-		throttleCLI(ctx, t, db, 0, "backfill", "--batch-size", "1000", "--batch-target", "0", "--vacuum-fraction", "0", "--wal-compression="+on)
-		var n int64
-		if err := db.Pool.QueryRow(ctx, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint", before).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
+		n := walWritten(ctx, t, db, func() {
+			throttleCLI(ctx, t, db, 0, "backfill", "--batch-size", "1000", "--batch-target", "0", "--vacuum-fraction", "0", "--wal-compression="+on)
+		})
 		backfillDone(ctx, t, db, rows)
 		wal[on] = n
 		t.Logf("--wal-compression=%s: the backfill of %d rows wrote %d kB of WAL", on, rows, n/1024)
@@ -90,4 +84,22 @@ func TestBackfillWALCompressionNotAllowed(t *testing.T) {
 	if stderr := backfill(); strings.Contains(stderr, says) {
 		t.Errorf("backfill as a role granted SET on wal_compression still says it cannot:\n%s", stderr)
 	}
+}
+
+// walWritten runs run right after a CHECKPOINT, so that every page it
+// changes first writes its full image as on a production server, and
+// returns the bytes of WAL the server wrote meanwhile.
+func walWritten(ctx context.Context, t *testing.T, db *pgtest.DB, run func()) int64 {
+	t.Helper()
+	db.Exec(t, "CHECKPOINT")
+	var before string
+	if err := db.Pool.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	run()
+	var n int64
+	if err := db.Pool.QueryRow(ctx, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint", before).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
