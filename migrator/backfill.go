@@ -220,28 +220,22 @@ func (r *run) batchTx(ctx context.Context, tx pgx.Tx, s planner.Step, pt part, s
 	return changed, r.advancePart(ctx, tx, s, pt, cursor, changed)
 }
 
-// batchSettings sets what every transaction of a walk runs with.
+// batchSettings sets what every transaction of a walk runs with, in one
+// round trip: a batch of several passes opens several transactions.
 func (r *run) batchSettings(ctx context.Context, tx pgx.Tx, s planner.Step) error {
-	if err := setLocal(ctx, tx, r.m.cfg.LockTimeout, r.m.cfg.StatementTimeout); err != nil {
-		return err
-	}
+	q := "SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)"
 	if r.m.cfg.AsyncCommit {
-		// Config.AsyncCommit: the checkpoint below is lost with the batch.
-		if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
-			return err
-		}
+		// Config.AsyncCommit: the checkpoint is lost with the batch.
+		q += ", set_config('synchronous_commit', 'off', true)"
 	}
-	if r.compressWAL && s.Phase == planner.Backfill {
-		if err := compressWAL(ctx, tx); err != nil {
-			return err
-		}
+	if s.Phase == planner.Backfill && r.compressWAL {
+		q += ", " + compressWALExpr
 	}
-	if r.m.cfg.DisableUserTriggers && s.Phase == planner.Backfill {
-		if _, err := tx.Exec(ctx, "SET LOCAL session_replication_role = replica"); err != nil {
-			return err
-		}
+	if s.Phase == planner.Backfill && r.m.cfg.DisableUserTriggers {
+		q += ", set_config('session_replication_role', 'replica', true)"
 	}
-	return nil
+	_, err := tx.Exec(ctx, q, ms(r.m.cfg.LockTimeout), ms(r.m.cfg.StatementTimeout))
+	return err
 }
 
 // readBound reads the last key of the next batch (as text) and the batch's

@@ -2,13 +2,12 @@ package migrator
 
 import (
 	"context"
-
-	"github.com/jackc/pgx/v5"
 )
 
-// compressWALSQL turns on wal_compression for the batch's transaction,
-// unless the server already compresses (an lz4 or zstd setting is kept).
-const compressWALSQL = "SELECT set_config('wal_compression', 'on', true) WHERE current_setting('wal_compression') = 'off'"
+// compressWALExpr turns on wal_compression for the batch's transaction,
+// unless the server already compresses (an lz4 or zstd setting is kept):
+// one column of the batch's settings query (batchSettings).
+const compressWALExpr = "CASE WHEN current_setting('wal_compression') = 'off' THEN set_config('wal_compression', 'on', true) END"
 
 // walCompressible reports whether this session may set wal_compression
 // (Config.CompressWAL): a superuser may, and on PostgreSQL 15 and later a
@@ -31,10 +30,4 @@ func (r *run) walCompressible(ctx context.Context) bool {
 		return false
 	}
 	return true
-}
-
-// compressWAL applies compressWALSQL to a batch's transaction.
-func compressWAL(ctx context.Context, tx pgx.Tx) error {
-	_, err := tx.Exec(ctx, compressWALSQL)
-	return err
 }
