@@ -85,13 +85,48 @@ func TestStateEnsure(t *testing.T) {
 	}
 }
 
+// TestStateUpgradeFromVersion1: a database whose state schema a pgwiden
+// of version 1 made (before --workers: no slices) is brought to the
+// current version by Ensure, its migrations kept, and a sliced walk can
+// record its slices.
+func TestStateUpgradeFromVersion1(t *testing.T) {
+	db := pgtest.NewDB(t)
+	ctx := pgtest.Context(t)
+	st := stateStore(t, db)
+	if err := st.Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	job, err := st.Create(ctx, statePlan("tags"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What version 1 had: no slices.
+	db.Exec(t, `DROP TABLE pgwiden.task_slices; ALTER TABLE pgwiden.tasks DROP COLUMN slices;
+		UPDATE pgwiden.schema_version SET version = 1`)
+	old := stateStore(t, db)
+	if err := old.Ensure(ctx); err != nil {
+		t.Fatalf("Ensure on a version 1 schema: %v", err)
+	}
+	var version int
+	var slices bool
+	err = db.Pool.QueryRow(ctx, `SELECT (SELECT version FROM pgwiden.schema_version),
+		to_regclass('pgwiden.task_slices') IS NOT NULL AND EXISTS (SELECT FROM pg_attribute
+		WHERE attrelid = 'pgwiden.tasks'::regclass AND attname = 'slices' AND NOT attisdropped)`).Scan(&version, &slices)
+	if err != nil || version != state.Version || !slices {
+		t.Errorf("after Ensure: version %d, slices %v (%v); want version %d with the slices", version, slices, err, state.Version)
+	}
+	if j, err := old.Get(ctx, job.ID); err != nil || j == nil || j.Target.String() != job.Target.String() {
+		t.Errorf("the migration recorded by version 1: %+v, %v", j, err)
+	}
+}
+
 func TestStateNewerVersionRefused(t *testing.T) {
 	db := pgtest.NewDB(t)
 	ctx := pgtest.Context(t)
 	st := stateStore(t, db) // before the newer pgwiden came
 	db.Exec(t, `CREATE SCHEMA pgwiden; CREATE TABLE pgwiden.schema_version (version int NOT NULL);
 		INSERT INTO pgwiden.schema_version VALUES (99)`)
-	const want = "pgwiden state schema is version 99, this binary knows 1: upgrade pgwiden"
+	want := fmt.Sprintf("pgwiden state schema is version 99, this binary knows %d: upgrade pgwiden", state.Version)
 	var ve *state.VersionError
 	if err := st.Ensure(ctx); !errors.As(err, &ve) || err.Error() != want {
 		t.Errorf("Ensure = %v, want %q", err, want)

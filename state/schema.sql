@@ -1,9 +1,10 @@
--- pgwiden state schema, version 1 (state.Version). Store.Ensure runs this
+-- pgwiden state schema, version 2 (state.Version). Store.Ensure runs this
 -- file in one transaction, under the pgwiden DDL advisory lock, after
--- creating schema pgwiden when it is missing; every statement is
--- re-runnable. A later version adds its own file and Ensure applies the
--- files the database has not seen yet, in order: once a version is
--- released, never edit its file (version 1 is not released yet).
+-- creating schema pgwiden when it is missing, on a new database and on one
+-- of an older version alike: every statement creates or adds only what is
+-- missing. Version 2 added tasks.slices and pgwiden.task_slices. A change
+-- that cannot be written that way (a type change, a rewritten constraint)
+-- goes in a file of its own, which Ensure runs for the versions below it.
 
 -- One row: the version of this schema.
 CREATE TABLE IF NOT EXISTS pgwiden.schema_version (

@@ -13,7 +13,9 @@ import (
 )
 
 // Version is the state schema version this binary reads and writes.
-const Version = 1
+// Version 2 added the slices of a walk (--workers: tasks.slices and
+// pgwiden.task_slices) to version 1's tables.
+const Version = 2
 
 //go:embed schema.sql
 var schemaSQL string
@@ -153,8 +155,12 @@ func (s *Store) upgrade(ctx context.Context, tx pgx.Tx) (int, error) {
 			return 0, fmt.Errorf("create schema pgwiden: %w", err)
 		}
 	}
-	// Version 1 is the only one so far; a version 2 would run its own file
-	// here when v < 2.
+	// schema.sql creates each version's objects only where they are
+	// missing, so the one file makes a new schema or brings any older
+	// version to this one: a database a pgwiden of version 1 prepared (a
+	// migration under way across an upgrade) gains the slices' table. A
+	// version whose change cannot be written that way gets a file of its
+	// own, run here when v is below it.
 	if _, err := tx.Exec(ctx, "/* pgwiden state */ "+schemaSQL); err != nil {
 		return 0, fmt.Errorf("create state schema version %d: %w", Version, err)
 	}
