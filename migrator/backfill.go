@@ -223,7 +223,7 @@ func (r *run) batchTx(ctx context.Context, tx pgx.Tx, s planner.Step, pt part, s
 // batchSettings sets what every transaction of a walk runs with, in one
 // round trip: a batch of several passes opens several transactions.
 func (r *run) batchSettings(ctx context.Context, tx pgx.Tx, s planner.Step) error {
-	q := "SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)"
+	q := setTimeoutsSQL
 	if r.m.cfg.AsyncCommit {
 		// Config.AsyncCommit: the checkpoint is lost with the batch.
 		q += ", set_config('synchronous_commit', 'off', true)"

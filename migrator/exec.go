@@ -192,16 +192,19 @@ func (r *run) runCompanions(ctx context.Context, conn *pgx.Conn, s planner.Step)
 	return nil
 }
 
+// setTimeoutsSQL sets lock_timeout ($1) and statement_timeout ($2) for the
+// transaction; a walk's batches add their own settings to it
+// (batchSettings), in the same round trip.
+const setTimeoutsSQL = "SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)"
+
 // setLocal applies the timeouts to the current transaction only.
 func setLocal(ctx context.Context, tx pgx.Tx, lock, statement time.Duration) error {
-	_, err := tx.Exec(ctx, "SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)", ms(lock), ms(statement))
+	_, err := tx.Exec(ctx, setTimeoutsSQL, ms(lock), ms(statement))
 	return err
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%dms", d.Milliseconds()) }
 
-// annotate tags the step's statement so DBAs can tell it apart in
-// pg_stat_activity.
 // execScript runs a step's SQL in tx: as one query string, or statement
 // by statement when the step asks for it (Citus).
 func execScript(ctx context.Context, tx pgx.Tx, s planner.Step) error {
@@ -221,6 +224,8 @@ func execScript(ctx context.Context, tx pgx.Tx, s planner.Step) error {
 	return nil
 }
 
+// annotate tags the step's statement so DBAs can tell it apart in
+// pg_stat_activity.
 func annotate(s planner.Step) string { return tag(s.ID, s.SQL) }
 
 // tag prefixes sql with /* pgwiden <what> */. what comes from catalog
