@@ -83,8 +83,43 @@ func scan(s string, i int) (int, tokKind, error) {
 		return j, tokIdent, nil
 	case c == ':' && i+1 < len(s) && s[i+1] == ':':
 		return i + 2, tokOther, nil
+	case strings.HasPrefix(s[i:], "--"): // a comment is whitespace
+		if n := strings.IndexByte(s[i:], '\n'); n >= 0 {
+			return i + n + 1, tokSpace, nil
+		}
+		return len(s), tokSpace, nil
+	case strings.HasPrefix(s[i:], "/*"):
+		if n := strings.Index(s[i+2:], "*/"); n >= 0 {
+			return i + 2 + n + 2, tokSpace, nil
+		}
+		return 0, tokSpace, fmt.Errorf("unterminated comment in %q", s)
+	case c == '$':
+		if tag := dollarTag(s[i:]); tag != "" {
+			if n := strings.Index(s[i+len(tag):], tag); n >= 0 {
+				return i + len(tag) + n + len(tag), tokString, nil
+			}
+			return 0, tokString, fmt.Errorf("unterminated %s in %q", tag, s)
+		}
 	}
 	return i + 1, tokOther, nil
+}
+
+// dollarTag returns the $tag$ that opens a dollar-quoted string at the
+// start of s, "" when s starts with a parameter such as $1 or a lone $.
+// A $ inside an identifier never gets here: scan reads it with the
+// identifier.
+func dollarTag(s string) string {
+	for j := 1; j < len(s); j++ {
+		switch c := s[j]; {
+		case c == '$':
+			return s[:j+1]
+		case j == 1 && c >= '0' && c <= '9':
+			return ""
+		case !isIdentStart(c) && (c < '0' || c > '9'):
+			return ""
+		}
+	}
+	return ""
 }
 
 func isIdentStart(c byte) bool {

@@ -1,32 +1,26 @@
 package planner
 
-import (
-	"fmt"
-	"strings"
-)
+import "strings"
 
 // SplitStatements splits a step's SQL into its statements at the
-// semicolons outside quotes, dollar-quoted bodies and comments, for a step
-// run statement by statement (Step.EachStatement).
+// semicolons outside quotes, dollar-quoted bodies and comments (tokenize),
+// for a step run statement by statement (Step.EachStatement).
 func SplitStatements(sql string) ([]string, error) {
+	toks, err := tokenize(sql)
+	if err != nil {
+		return nil, err
+	}
 	var out []string
-	start := 0
-	for i := 0; i < len(sql); {
-		j, err := skipQuoted(sql, i)
-		if err != nil {
-			return nil, err
-		}
-		if j > i {
-			i = j
+	var cur strings.Builder
+	for _, t := range toks {
+		if t.kind == tokOther && t.text == ";" {
+			out = appendStatement(out, cur.String())
+			cur.Reset()
 			continue
 		}
-		if sql[i] == ';' {
-			out = appendStatement(out, sql[start:i])
-			start = i + 1
-		}
-		i++
+		cur.WriteString(t.text)
 	}
-	return appendStatement(out, sql[start:]), nil
+	return appendStatement(out, cur.String()), nil
 }
 
 func appendStatement(out []string, s string) []string {
@@ -34,49 +28,4 @@ func appendStatement(out []string, s string) []string {
 		out = append(out, s)
 	}
 	return out
-}
-
-// skipQuoted returns the end of the quoted text, dollar-quoted body or
-// comment starting at i, or i when none starts there.
-func skipQuoted(s string, i int) (int, error) {
-	switch c := s[i]; {
-	case c == '\'' || c == '"':
-		return closeQuote(s, i, c, i > 0 && (s[i-1] == 'E' || s[i-1] == 'e') && c == '\'')
-	case strings.HasPrefix(s[i:], "--"):
-		if n := strings.IndexByte(s[i:], '\n'); n >= 0 {
-			return i + n + 1, nil
-		}
-		return len(s), nil
-	case strings.HasPrefix(s[i:], "/*"):
-		if n := strings.Index(s[i+2:], "*/"); n >= 0 {
-			return i + 2 + n + 2, nil
-		}
-		return 0, fmt.Errorf("unterminated comment in %q", s)
-	case c == '$' && (i == 0 || !isIdentStart(s[i-1]) && (s[i-1] < '0' || s[i-1] > '9')):
-		tag := dollarTag(s[i:])
-		if tag == "" {
-			return i, nil
-		}
-		if n := strings.Index(s[i+len(tag):], tag); n >= 0 {
-			return i + len(tag) + n + len(tag), nil
-		}
-		return 0, fmt.Errorf("unterminated %s in %q", tag, s)
-	}
-	return i, nil
-}
-
-// dollarTag returns the $tag$ that s starts with, "" when s starts with a
-// parameter such as $1 or a lone $.
-func dollarTag(s string) string {
-	for j := 1; j < len(s); j++ {
-		switch c := s[j]; {
-		case c == '$':
-			return s[:j+1]
-		case j == 1 && c >= '0' && c <= '9':
-			return ""
-		case !isIdentStart(c) && (c < '0' || c > '9'):
-			return ""
-		}
-	}
-	return ""
 }
